@@ -1,0 +1,16 @@
+//! procperf's offline trainer: collects per-process samples from /proc, turns them into supervised
+//! rows with the model crate's window API, fits a linear and a random-forest model, evaluates them
+//! against naive baselines, calibrates intervals and exports the fixed-point blob the kernel runs.
+//!
+//! The data path, one module each:
+//!
+//!     samples CSV ──> data ──> dataset (group, runs, windows, split) ──> preprocess ──> linear / forest
+//!                      ▲                                                       │
+//!                   collect                             metrics, conformal <───┴──> export (blob) ──> report
+//!
+//! Features and targets are never computed here: `procperf_model` owns them, so what is trained is
+//! exactly what the kernel evaluates.
+
+pub mod collect;
+pub mod data;
+pub mod progress;
