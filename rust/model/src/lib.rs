@@ -1,8 +1,33 @@
 //! procperf's shared core, compiled both into the kernel module (by Kbuild, through `#[path]`
-//! modules, with no cargo and no external crates) and into the trainer (by cargo).
+//! modules, with no cargo and no external crates) and into the trainer (by cargo, with feature
+//! `std`). What the kernel predicts is what the trainer validated because both run this code.
+//!
+//! # API for users
+//!
+//! Data path: [`sample::RawSample`] → [`history::History`] → [`features`] → models.
+//!
+//! - Schema: [`schema::FEATURE_NAMES`], [`schema::N_FEATURES`], [`schema::Feature`],
+//!   [`schema::Target`], [`schema::N_TARGETS`], [`schema::HORIZON`], [`history::HISTORY_LEN`],
+//!   [`schema::SCHEMA_ID`].
+//! - Kernel, per process per pass: `history.push(&raw)`, then
+//!   [`features::compute`]`(&history) -> Option<[i32; N_FEATURES]>` and
+//!   [`target::current_levels`] for the persistence baseline.
+//! - Trainer, per process: [`window::for_each_training_row`]`(&samples, |row| ..)` gives
+//!   features, current levels and learned target values; [`window::for_each_feature_row`] the
+//!   same without targets. Never compute a feature elsewhere.
+//!
+//! Every module here is kernel-safe: `core` only, no floats, no allocation, no panics, no
+//! overflow; sibling modules are reached through `super::` because in the kernel build this crate
+//! is a module of the kernel crate.
 #![no_std]
 
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod features;
+pub mod fixed;
+pub mod history;
 pub mod sample;
+pub mod schema;
+pub mod target;
+pub mod window;

@@ -1,0 +1,234 @@
+//! The last [`HISTORY_LEN`] samples of one process: the only state features are computed from.
+//!
+//! The kernel keeps one [`History`] per live process (4096 and more), so samples are stored in a
+//! compact [`Slot`] of 96 bytes instead of the 184-byte [`RawSample`]: the fields the features use,
+//! narrowed to `u32` with saturation, and the few sums features need (read+write, rx+tx) folded at
+//! push time. A `History` is 776 bytes (3.0 MiB for 4096 processes; the raw samples would need
+//! 5.8 MiB). Narrowing is part of the feature definition: the trainer pushes the same CSV rows
+//! through the same [`History::push`], so both sides see identical slots.
+//!
+//! No allocation, no panics, no floats.
+
+use super::sample::RawSample;
+
+/// Number of samples a [`History`] holds; features need a full history.
+pub const HISTORY_LEN: usize = 8;
+
+/// One sample narrowed to what the features and targets read. Counters are deltas over
+/// `interval_us`; `rss_*`, `vm_kib`, `threads`, `nice`, `policy`, `age_s` are levels.
+///
+/// Every `u32` saturates rather than wraps: 4.29e9 µs (71 minutes) of interval or CPU time,
+/// 4 TiB of memory, 4.29e9 events per interval. Byte counters stay `u64`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Slot {
+    /// Interval length, µs, at least 1.
+    pub interval_us: u32,
+    /// User-mode CPU time, µs.
+    pub cpu_user_us: u32,
+    /// Kernel-mode CPU time, µs.
+    pub cpu_sys_us: u32,
+    /// Voluntary context switches.
+    pub nvcsw: u32,
+    /// Involuntary context switches.
+    pub nivcsw: u32,
+    /// Minor page faults.
+    pub minflt: u32,
+    /// Major page faults.
+    pub majflt: u32,
+    /// Read-like syscalls.
+    pub syscr: u32,
+    /// Write-like syscalls.
+    pub syscw: u32,
+    /// Resident anonymous memory, KiB.
+    pub rss_anon_kib: u32,
+    /// Resident file-backed plus shared memory, KiB.
+    pub rss_file_shmem_kib: u32,
+    /// Virtual memory size, KiB.
+    pub vm_kib: u32,
+    /// Thread count.
+    pub threads: u32,
+    /// Seconds since the process started.
+    pub age_s: u32,
+    /// Block-device bytes read plus written.
+    pub disk_bytes: u64,
+    /// Bytes through read-like syscalls.
+    pub rchar_bytes: u64,
+    /// Bytes through write-like syscalls.
+    pub wchar_bytes: u64,
+    /// Socket bytes received plus sent.
+    pub net_bytes: u64,
+    /// Nice value, -20..=19 (clamped).
+    pub nice: i8,
+    /// Scheduling policy number (saturated at 255).
+    pub policy: u8,
+}
+
+fn u32_of(v: u64) -> u32 {
+    super::fixed::sat_u32(v)
+}
+
+impl Slot {
+    /// Narrows a raw sample. Total: any `RawSample`, even an invalid one, gives a valid slot
+    /// (a zero interval becomes 1 µs so rates stay defined).
+    pub fn from_raw(s: &RawSample) -> Self {
+        Self {
+            interval_us: u32_of(s.interval_ns / 1000).max(1),
+            cpu_user_us: u32_of(s.cpu_user_ns / 1000),
+            cpu_sys_us: u32_of(s.cpu_sys_ns / 1000),
+            nvcsw: u32_of(s.nvcsw),
+            nivcsw: u32_of(s.nivcsw),
+            minflt: u32_of(s.minflt),
+            majflt: u32_of(s.majflt),
+            syscr: u32_of(s.syscr),
+            syscw: u32_of(s.syscw),
+            rss_anon_kib: u32_of(s.rss_anon_kib),
+            rss_file_shmem_kib: u32_of(s.rss_file_kib.saturating_add(s.rss_shmem_kib)),
+            vm_kib: u32_of(s.vm_kib),
+            threads: u32_of(s.threads),
+            age_s: u32_of(s.age_ms / 1000),
+            disk_bytes: s.disk_read_bytes.saturating_add(s.disk_write_bytes),
+            rchar_bytes: s.rchar_bytes,
+            wchar_bytes: s.wchar_bytes,
+            net_bytes: s.net_rx_bytes.saturating_add(s.net_tx_bytes),
+            nice: s.nice.clamp(-20, 19) as i8,
+            policy: if s.policy > 255 { 255 } else { s.policy as u8 },
+        }
+    }
+
+    /// Total resident memory (anon + file + shmem), KiB.
+    pub fn rss_kib(&self) -> u64 {
+        u64::from(self.rss_anon_kib) + u64::from(self.rss_file_shmem_kib)
+    }
+
+    /// User plus system CPU time, µs.
+    pub fn cpu_us(&self) -> u64 {
+        u64::from(self.cpu_user_us) + u64::from(self.cpu_sys_us)
+    }
+}
+
+/// A ring of the last [`HISTORY_LEN`] slots of one process, oldest overwritten first.
+///
+/// ```
+/// use procperf_model::history::{History, HISTORY_LEN};
+/// use procperf_model::sample::RawSample;
+/// let mut h = History::new();
+/// for i in 0..10u64 {
+///     h.push(&RawSample { interval_ns: 1_000_000_000, rss_anon_kib: i, ..Default::default() });
+/// }
+/// assert!(h.is_full());
+/// let rss: Vec<u32> = h.iter().map(|s| s.rss_anon_kib).collect();
+/// assert_eq!(rss, [2, 3, 4, 5, 6, 7, 8, 9]);
+/// assert_eq!(h.newest().map(|s| s.rss_anon_kib), Some(9));
+/// # assert_eq!(rss.len(), HISTORY_LEN);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct History {
+    slots: [Slot; HISTORY_LEN],
+    /// Index of the next slot to write; always < HISTORY_LEN.
+    next: u8,
+    /// Number of valid slots, <= HISTORY_LEN.
+    len: u8,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl History {
+    /// An empty history.
+    pub const fn new() -> Self {
+        Self { slots: [ZERO_SLOT; HISTORY_LEN], next: 0, len: 0 }
+    }
+
+    /// Appends a sample, dropping the oldest one when full.
+    pub fn push(&mut self, s: &RawSample) {
+        self.push_slot(Slot::from_raw(s));
+    }
+
+    /// Appends an already narrowed slot.
+    pub fn push_slot(&mut self, slot: Slot) {
+        if let Some(dst) = self.slots.get_mut(usize::from(self.next)) {
+            *dst = slot;
+        }
+        self.next = if usize::from(self.next) + 1 >= HISTORY_LEN { 0 } else { self.next + 1 };
+        if usize::from(self.len) < HISTORY_LEN {
+            self.len += 1;
+        }
+    }
+
+    /// Number of samples held, 0..=HISTORY_LEN.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether no sample is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether [`HISTORY_LEN`] samples are held, the precondition for features.
+    pub fn is_full(&self) -> bool {
+        usize::from(self.len) == HISTORY_LEN
+    }
+
+    /// Forgets every sample (e.g. when a pid is reused).
+    pub fn clear(&mut self) {
+        self.next = 0;
+        self.len = 0;
+    }
+
+    /// The most recent sample.
+    pub fn newest(&self) -> Option<&Slot> {
+        self.iter().next_back()
+    }
+
+    /// The held samples, oldest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Slot> + Clone + '_ {
+        let next = usize::from(self.next);
+        let empty: &[Slot] = &[];
+        // When full the oldest sample sits at `next`; before that, writes started at 0.
+        let (older, newer) = if self.is_full() {
+            (self.slots.get(next..).unwrap_or(empty), self.slots.get(..next).unwrap_or(empty))
+        } else {
+            (self.slots.get(..usize::from(self.len)).unwrap_or(empty), empty)
+        };
+        older.iter().chain(newer.iter())
+    }
+
+    /// The held samples oldest first as a fixed array, when full; the form features read.
+    pub fn window(&self) -> Option<[Slot; HISTORY_LEN]> {
+        if !self.is_full() {
+            return None;
+        }
+        let mut out = [ZERO_SLOT; HISTORY_LEN];
+        for (dst, src) in out.iter_mut().zip(self.iter()) {
+            *dst = *src;
+        }
+        Some(out)
+    }
+}
+
+const ZERO_SLOT: Slot = Slot {
+    interval_us: 1,
+    cpu_user_us: 0,
+    cpu_sys_us: 0,
+    nvcsw: 0,
+    nivcsw: 0,
+    minflt: 0,
+    majflt: 0,
+    syscr: 0,
+    syscw: 0,
+    rss_anon_kib: 0,
+    rss_file_shmem_kib: 0,
+    vm_kib: 0,
+    threads: 0,
+    age_s: 0,
+    disk_bytes: 0,
+    rchar_bytes: 0,
+    wchar_bytes: 0,
+    net_bytes: 0,
+    nice: 0,
+    policy: 0,
+};

@@ -1,0 +1,314 @@
+//! The feature and target schema: names, order, units and the [`SCHEMA_ID`] that binds a model to
+//! them.
+//!
+//! This file is the single definition of what a feature vector means. [`FEATURES`] lists every
+//! feature in vector order with its unit; [`Feature`] names the positions; `features.rs` computes
+//! them; the trainer writes [`FEATURE_NAMES`] as column headers. [`SCHEMA_ID`] hashes all of it
+//! (plus [`HISTORY_LEN`], [`HORIZON`] and the target definitions) at compile time, and the blob
+//! carries it, so a model trained on any other schema is refused at load.
+//!
+//! Changing a feature's name, unit, order or computation, or a target's definition, requires
+//! bumping [`SCHEMA_VERSION`] (the computation is not hashed, the version stands for it).
+
+use super::history::HISTORY_LEN;
+
+/// Version of the feature computation and target definitions; bump on any semantic change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Number of future intervals a target averages over (5 ≈ 5 s at the default 1 s interval).
+pub const HORIZON: usize = 5;
+
+/// One feature's name, unit (its integer scale) and meaning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeatureSpec {
+    /// Column name, `snake_case`, unique.
+    pub name: &'static str,
+    /// Integer scale of the value, one of the `UNIT_*` strings.
+    pub unit: &'static str,
+    /// What the value measures, one line.
+    pub doc: &'static str,
+}
+
+/// Permille of one CPU: 1000 is one CPU fully busy; multithreaded processes exceed 1000.
+pub const UNIT_PERMILLE: &str = "permille";
+/// A plain count (intervals, threads).
+pub const UNIT_COUNT: &str = "count";
+/// `256 * log2(1 + rate)`, rate per second ([`super::fixed::log2_1p_q8`]).
+pub const UNIT_LOG_RATE: &str = "log2q8(1+x/s)";
+/// `256 * log2(1 + KiB)`.
+pub const UNIT_LOG_KIB: &str = "log2q8(1+KiB)";
+/// `sign(d) * 256 * log2(1 + |d|)` of a change `d` in KiB ([`super::fixed::slog2_1p_q8`]).
+pub const UNIT_SLOG_KIB: &str = "slog2q8(KiB)";
+/// A difference of two [`UNIT_LOG_RATE`] values (a log ratio, 256 = factor two).
+pub const UNIT_LOG_RATIO: &str = "log2q8 ratio";
+/// `256 * log2(1 + seconds)`.
+pub const UNIT_LOG_SECONDS: &str = "log2q8(1+s)";
+/// The kernel's own integer encoding (nice value, policy number).
+pub const UNIT_LEVEL: &str = "level";
+
+/// Features are clamped to `-FEATURE_MAX..=FEATURE_MAX` (2^24 - 1), which keeps every linear
+/// product `feature * weight` and every sum exact in the evaluators.
+pub const FEATURE_MAX: i32 = (1 << 24) - 1;
+
+macro_rules! feature_table {
+    ($($variant:ident = $name:literal, $unit:expr, $doc:literal;)*) => {
+        /// A position in the feature vector; `Feature::X as usize` indexes [`FEATURES`].
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Feature {
+            $(#[doc = $doc] $variant,)*
+        }
+
+        /// Number of features.
+        pub const N_FEATURES: usize = [$($name),*].len();
+
+        /// Every feature in vector order, with unit and meaning.
+        pub const FEATURES: [FeatureSpec; N_FEATURES] = [
+            $(FeatureSpec { name: $name, unit: $unit, doc: $doc },)*
+        ];
+
+        impl Feature {
+            /// Every feature, in vector order.
+            pub const ALL: [Feature; N_FEATURES] = [$(Feature::$variant,)*];
+        }
+    };
+}
+
+feature_table! {
+    CpuPermille = "cpu_permille", UNIT_PERMILLE, "user+sys CPU over the newest interval";
+    CpuPermilleLag1 = "cpu_permille_lag1", UNIT_PERMILLE, "cpu_permille one interval earlier";
+    CpuPermilleLag2 = "cpu_permille_lag2", UNIT_PERMILLE, "cpu_permille two intervals earlier";
+    CpuPermilleLag3 = "cpu_permille_lag3", UNIT_PERMILLE, "cpu_permille three intervals earlier";
+    CpuPermilleEwmaShort = "cpu_permille_ewma_short", UNIT_PERMILLE, "EWMA (alpha 1/2) of cpu_permille over the window";
+    CpuPermilleEwmaLong = "cpu_permille_ewma_long", UNIT_PERMILLE, "EWMA (alpha 1/4) of cpu_permille over the window";
+    CpuPermilleMean = "cpu_permille_mean", UNIT_PERMILLE, "CPU time over wall time across the whole window";
+    CpuPermilleMax = "cpu_permille_max", UNIT_PERMILLE, "largest cpu_permille in the window";
+    CpuPermilleMin = "cpu_permille_min", UNIT_PERMILLE, "smallest cpu_permille in the window";
+    CpuPermilleDelta = "cpu_permille_delta", UNIT_PERMILLE, "cpu_permille minus cpu_permille_lag1";
+    CpuPermilleTrend = "cpu_permille_trend", UNIT_PERMILLE, "mean cpu_permille of the newer half minus the older half";
+    CpuPermilleStd = "cpu_permille_std", UNIT_PERMILLE, "population standard deviation of cpu_permille in the window";
+    CpuSysPermille = "cpu_sys_permille", UNIT_PERMILLE, "system-mode CPU over the newest interval";
+    CpuActiveIntervals = "cpu_active_intervals", UNIT_COUNT, "intervals in the window with cpu_permille >= 10";
+    NvcswLog = "nvcsw_log", UNIT_LOG_RATE, "voluntary context switches per second, newest interval";
+    NvcswLogLag1 = "nvcsw_log_lag1", UNIT_LOG_RATE, "nvcsw_log one interval earlier";
+    NvcswLogEwmaShort = "nvcsw_log_ewma_short", UNIT_LOG_RATE, "EWMA (alpha 1/2) of nvcsw_log";
+    NvcswLogWindow = "nvcsw_log_window", UNIT_LOG_RATE, "voluntary switches per second across the window";
+    NivcswLog = "nivcsw_log", UNIT_LOG_RATE, "involuntary context switches per second, newest interval";
+    NivcswLogWindow = "nivcsw_log_window", UNIT_LOG_RATE, "involuntary switches per second across the window";
+    RssLog = "rss_log", UNIT_LOG_KIB, "resident memory (anon+file+shmem), newest";
+    RssAnonLog = "rss_anon_log", UNIT_LOG_KIB, "resident anonymous memory, newest";
+    RssFileLog = "rss_file_log", UNIT_LOG_KIB, "resident file-backed and shared memory, newest";
+    RssDeltaSlog = "rss_delta_slog", UNIT_SLOG_KIB, "RSS change over the newest interval";
+    RssDeltaEwmaShortSlog = "rss_delta_ewma_short_slog", UNIT_SLOG_KIB, "EWMA (alpha 1/2) of per-interval RSS change";
+    RssDeltaEwmaLongSlog = "rss_delta_ewma_long_slog", UNIT_SLOG_KIB, "EWMA (alpha 1/4) of per-interval RSS change";
+    RssDeltaWindowSlog = "rss_delta_window_slog", UNIT_SLOG_KIB, "RSS change from the oldest to the newest sample";
+    RssStdLog = "rss_std_log", UNIT_LOG_KIB, "population standard deviation of RSS in the window";
+    VmLog = "vm_log", UNIT_LOG_KIB, "virtual memory size, newest";
+    VmDeltaWindowSlog = "vm_delta_window_slog", UNIT_SLOG_KIB, "virtual memory change from the oldest to the newest sample";
+    MinfltLog = "minflt_log", UNIT_LOG_RATE, "minor faults per second, newest interval";
+    MinfltLogWindow = "minflt_log_window", UNIT_LOG_RATE, "minor faults per second across the window";
+    MajfltLog = "majflt_log", UNIT_LOG_RATE, "major faults per second, newest interval";
+    DiskLog = "disk_log", UNIT_LOG_RATE, "block read+write bytes per second, newest interval";
+    DiskLogLag1 = "disk_log_lag1", UNIT_LOG_RATE, "disk_log one interval earlier";
+    DiskLogEwmaShort = "disk_log_ewma_short", UNIT_LOG_RATE, "EWMA (alpha 1/2) of disk_log";
+    DiskLogEwmaLong = "disk_log_ewma_long", UNIT_LOG_RATE, "EWMA (alpha 1/4) of disk_log";
+    DiskLogWindow = "disk_log_window", UNIT_LOG_RATE, "block bytes per second across the window";
+    DiskLogDelta = "disk_log_delta", UNIT_LOG_RATIO, "disk_log minus disk_log_lag1";
+    DiskLogStd = "disk_log_std", UNIT_LOG_RATIO, "population standard deviation of disk_log in the window";
+    DiskActiveIntervals = "disk_active_intervals", UNIT_COUNT, "intervals in the window with block I/O";
+    RcharLog = "rchar_log", UNIT_LOG_RATE, "bytes through read-like syscalls per second, newest interval";
+    WcharLog = "wchar_log", UNIT_LOG_RATE, "bytes through write-like syscalls per second, newest interval";
+    SyscrLog = "syscr_log", UNIT_LOG_RATE, "read-like syscalls per second, newest interval";
+    SyscwLog = "syscw_log", UNIT_LOG_RATE, "write-like syscalls per second, newest interval";
+    RwcharLogWindow = "rwchar_log_window", UNIT_LOG_RATE, "rchar+wchar bytes per second across the window";
+    NetLog = "net_log", UNIT_LOG_RATE, "socket rx+tx bytes per second, newest interval";
+    NetLogLag1 = "net_log_lag1", UNIT_LOG_RATE, "net_log one interval earlier";
+    NetLogEwmaShort = "net_log_ewma_short", UNIT_LOG_RATE, "EWMA (alpha 1/2) of net_log";
+    NetLogEwmaLong = "net_log_ewma_long", UNIT_LOG_RATE, "EWMA (alpha 1/4) of net_log";
+    NetLogWindow = "net_log_window", UNIT_LOG_RATE, "socket bytes per second across the window";
+    NetLogDelta = "net_log_delta", UNIT_LOG_RATIO, "net_log minus net_log_lag1";
+    NetLogStd = "net_log_std", UNIT_LOG_RATIO, "population standard deviation of net_log in the window";
+    NetActiveIntervals = "net_active_intervals", UNIT_COUNT, "intervals in the window with socket traffic";
+    Threads = "threads", UNIT_COUNT, "thread count, newest";
+    Nice = "nice", UNIT_LEVEL, "nice value, -20..=19, newest";
+    Policy = "policy", UNIT_LEVEL, "scheduling policy number, newest";
+    AgeLog = "age_log", UNIT_LOG_SECONDS, "time since the process started, newest";
+}
+
+/// Feature names in vector order (CSV headers, model reports).
+pub const FEATURE_NAMES: [&str; N_FEATURES] = {
+    let mut names = [""; N_FEATURES];
+    let mut i = 0;
+    while i < N_FEATURES {
+        names[i] = FEATURES[i].name;
+        i += 1;
+    }
+    names
+};
+
+impl Feature {
+    /// Position in the feature vector.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// This feature's spec.
+    pub fn spec(self) -> &'static FeatureSpec {
+        // `self as usize < N_FEATURES` by construction of the enum and table from one list.
+        &FEATURES[self as usize % N_FEATURES]
+    }
+}
+
+macro_rules! target_table {
+    ($($variant:ident = $name:literal, $unit:literal, $display:literal, $def:literal;)*) => {
+        /// A predicted quantity. Each is learned as a change from the current level (see
+        /// [`Target::definition`]); predictions are reported as levels.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub enum Target {
+            $(#[doc = $def] $variant,)*
+        }
+
+        /// Number of targets.
+        pub const N_TARGETS: usize = [$($name),*].len();
+
+        impl Target {
+            /// Every target, in blob and array order.
+            pub const ALL: [Target; N_TARGETS] = [$(Target::$variant,)*];
+            const SPECS: [(&'static str, &'static str, &'static str, &'static str); N_TARGETS] =
+                [$(($name, $unit, $display, $def),)*];
+        }
+    };
+}
+
+target_table! {
+    Cpu = "cpu", "permille", "%", "CPU: mean permille of one CPU over the next HORIZON intervals (their CPU time over their wall time) minus cpu_permille";
+    Rss = "rss", "KiB", "MiB", "RSS: mean resident KiB over the next HORIZON samples minus the newest RSS";
+    Disk = "disk", "log2q8(1+B/s)", "KiB/s", "Disk: log2q8(1 + block bytes per second over the next HORIZON intervals) minus disk_log";
+    Net = "net", "log2q8(1+B/s)", "KiB/s", "Net: log2q8(1 + socket bytes per second over the next HORIZON intervals) minus net_log";
+}
+
+impl Target {
+    fn spec(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        Self::SPECS[self as usize % N_TARGETS]
+    }
+
+    /// Position in target arrays and bit in the blob's target mask.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The target at `index`, if any.
+    pub fn from_index(index: usize) -> Option<Self> {
+        Self::ALL.get(index).copied()
+    }
+
+    /// Short name (`cpu`, `rss`, `disk`, `net`).
+    pub fn name(self) -> &'static str {
+        self.spec().0
+    }
+
+    /// Unit of levels and deltas (`permille`, `KiB`, `log2q8(1+B/s)`).
+    pub fn unit(self) -> &'static str {
+        self.spec().1
+    }
+
+    /// Unit of [`super::target::display_milli`] and the host-side display values (`%`, `MiB`,
+    /// `KiB/s`).
+    pub fn display_unit(self) -> &'static str {
+        self.spec().2
+    }
+
+    /// The exact definition of the learned value.
+    pub fn definition(self) -> &'static str {
+        self.spec().3
+    }
+}
+
+/// FNV-1a, 32 bit, usable in constants.
+pub const fn fnv1a32(mut hash: u32, bytes: &[u8]) -> u32 {
+    let mut i = 0;
+    while i < bytes.len() {
+        hash ^= bytes[i] as u32;
+        hash = hash.wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    hash
+}
+
+/// FNV-1a offset basis.
+pub const FNV1A32_INIT: u32 = 0x811c_9dc5;
+
+const fn hash_str(hash: u32, s: &str) -> u32 {
+    // The trailing 0 separates fields so ("ab","c") and ("a","bc") differ.
+    fnv1a32(fnv1a32(hash, s.as_bytes()), &[0])
+}
+
+const fn schema_id() -> u32 {
+    let mut h = hash_str(FNV1A32_INIT, "procperf-schema");
+    h = fnv1a32(h, &SCHEMA_VERSION.to_le_bytes());
+    h = fnv1a32(h, &(HISTORY_LEN as u32).to_le_bytes());
+    h = fnv1a32(h, &(HORIZON as u32).to_le_bytes());
+    h = fnv1a32(h, &(FEATURE_MAX as u32).to_le_bytes());
+    let mut i = 0;
+    while i < N_FEATURES {
+        h = hash_str(h, FEATURES[i].name);
+        h = hash_str(h, FEATURES[i].unit);
+        i += 1;
+    }
+    let mut t = 0;
+    while t < N_TARGETS {
+        let (name, unit, display, def) = Target::SPECS[t];
+        h = hash_str(h, name);
+        h = hash_str(h, unit);
+        h = hash_str(h, display);
+        h = hash_str(h, def);
+        t += 1;
+    }
+    h
+}
+
+/// Identity of this schema: FNV-1a of the version, window sizes, feature names and units and
+/// target definitions, computed at compile time. Stored in every blob and checked on load.
+pub const SCHEMA_ID: u32 = schema_id();
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_names_are_unique_snake_case() {
+        for (i, a) in FEATURE_NAMES.iter().enumerate() {
+            assert!(a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{a}");
+            for b in &FEATURE_NAMES[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn feature_enum_matches_table_order() {
+        for (i, f) in Feature::ALL.iter().enumerate() {
+            assert_eq!(f.index(), i);
+            assert_eq!(f.spec().name, FEATURE_NAMES[i]);
+        }
+        assert!((30..=64).contains(&N_FEATURES));
+    }
+
+    #[test]
+    fn target_names_and_indices_round_trip() {
+        for (i, t) in Target::ALL.iter().enumerate() {
+            assert_eq!(Target::from_index(i), Some(*t));
+            assert!(!t.name().is_empty() && !t.unit().is_empty() && !t.definition().is_empty());
+        }
+        assert_eq!(Target::from_index(N_TARGETS), None);
+    }
+
+    #[test]
+    fn schema_id_depends_on_names() {
+        assert_ne!(SCHEMA_ID, 0);
+        assert_ne!(hash_str(FNV1A32_INIT, "a"), hash_str(FNV1A32_INIT, "b"));
+        // Known FNV-1a test vector.
+        assert_eq!(fnv1a32(FNV1A32_INIT, b"a"), 0xe40c_292c);
+    }
+}

@@ -1,0 +1,183 @@
+//! Targets: the current level of each predicted quantity, the learned value (the change of its mean
+//! over the next [`HORIZON`] intervals from the current level), and conversion of levels to units
+//! people read.
+//!
+//! | target | level unit | learned value |
+//! |---|---|---|
+//! | cpu  | permille of one CPU | mean CPU over the next H intervals − newest interval's CPU |
+//! | rss  | KiB | mean RSS of the next H samples − newest RSS |
+//! | disk | log2q8(1 + B/s) | log of the mean block rate over the next H intervals − newest log rate |
+//! | net  | log2q8(1 + B/s) | same, socket bytes |
+//!
+//! "Mean over the next H intervals" of a rate is their total over their total time, so a short
+//! interval weighs less. Levels are `i64`, learned values `i32` (saturated). Predicted levels are
+//! clamped at 0: no quantity here can be negative. No floats outside the `std` functions.
+
+use super::features::{cpu_permille, log_per_second, ratio};
+use super::fixed::{div_round_i64, exp2m1_q8, sat_i32, Log2Q8};
+use super::history::{Slot, HISTORY_LEN};
+use super::schema::{Target, HORIZON, N_TARGETS};
+
+/// Level of every target in the newest slot of a window, in target units.
+pub fn current_levels(window: &[Slot; HISTORY_LEN]) -> [i64; N_TARGETS] {
+    let n = &window[HISTORY_LEN - 1];
+    levels(
+        cpu_permille(n),
+        n.rss_kib(),
+        log_per_second(n.disk_bytes, u64::from(n.interval_us)),
+        log_per_second(n.net_bytes, u64::from(n.interval_us)),
+    )
+}
+
+/// Mean level of every target over the [`HORIZON`] slots that follow a window.
+pub fn future_levels(future: &[Slot; HORIZON]) -> [i64; N_TARGETS] {
+    let us = future.iter().map(|s| u64::from(s.interval_us)).sum::<u64>();
+    let sum = |f: fn(&Slot) -> u64| future.iter().fold(0u64, |acc, s| acc.saturating_add(f(s)));
+    let cpu_us = future.iter().map(|s| s.cpu_us()).sum::<u64>();
+    let rss_sum = future.iter().map(|s| s.rss_kib()).sum::<u64>(); // < 2^33 * HORIZON
+    let rss = div_round_i64(rss_sum as i64, HORIZON as i64);
+    levels_i64(
+        ratio(cpu_us * 1000, us),
+        rss,
+        log_per_second(sum(|s| s.disk_bytes), us),
+        log_per_second(sum(|s| s.net_bytes), us),
+    )
+}
+
+fn levels(cpu: i64, rss_kib: u64, disk: i64, net: i64) -> [i64; N_TARGETS] {
+    levels_i64(cpu, i64::try_from(rss_kib).unwrap_or(i64::MAX), disk, net)
+}
+
+fn levels_i64(cpu: i64, rss: i64, disk: i64, net: i64) -> [i64; N_TARGETS] {
+    let mut out = [0i64; N_TARGETS];
+    for (o, t) in out.iter_mut().zip(Target::ALL) {
+        *o = match t {
+            Target::Cpu => cpu,
+            Target::Rss => rss,
+            Target::Disk => disk,
+            Target::Net => net,
+        };
+    }
+    out
+}
+
+/// The learned values: [`future_levels`] minus [`current_levels`], saturated to `i32`.
+///
+/// ```
+/// use procperf_model::history::{Slot, HISTORY_LEN};
+/// use procperf_model::schema::{Target, HORIZON};
+/// use procperf_model::target::target_values;
+/// let idle = Slot { interval_us: 1_000_000, ..Default::default() };
+/// let busy = Slot { cpu_user_us: 500_000, ..idle };
+/// let v = target_values(&[idle; HISTORY_LEN], &[busy; HORIZON]);
+/// assert_eq!(v[Target::Cpu.index()], 500); // from 0 to 500 permille
+/// ```
+pub fn target_values(window: &[Slot; HISTORY_LEN], future: &[Slot; HORIZON]) -> [i32; N_TARGETS] {
+    let now = current_levels(window);
+    let next = future_levels(future);
+    let mut out = [0i32; N_TARGETS];
+    for ((o, n), f) in out.iter_mut().zip(now).zip(next) {
+        *o = sat_i32(f.saturating_sub(n));
+    }
+    out
+}
+
+/// A predicted level from the current level and a predicted change, clamped at 0.
+pub fn level_from_delta(current: i64, delta: i64) -> i64 {
+    current.saturating_add(delta).max(0)
+}
+
+/// A level in thousandths of [`Target::display_unit`]: CPU in m% (1000 = 1 %), RSS in 1/1000 MiB,
+/// disk and net in 1/1000 KiB/s. Integer only, for the kernel's text files.
+///
+/// ```
+/// use procperf_model::schema::Target;
+/// use procperf_model::target::display_milli;
+/// assert_eq!(display_milli(Target::Cpu, 255), 25_500); // 255 permille = 25.5 %
+/// assert_eq!(display_milli(Target::Rss, 1536), 1_500); // 1536 KiB = 1.5 MiB
+/// assert_eq!(display_milli(Target::Disk, 11 * 256), 1_999); // 2^11 - 1 B/s = 1.999 KiB/s
+/// ```
+pub fn display_milli(target: Target, level: i64) -> i64 {
+    let level = level.max(0);
+    match target {
+        Target::Cpu => level.saturating_mul(100),
+        Target::Rss => div_round_i64(level.saturating_mul(1000), 1024),
+        Target::Disk | Target::Net => {
+            let bytes_per_s = exp2m1_q8(Log2Q8(sat_i32(level)));
+            // u64 -> i64 saturating, then the same rounding as RSS.
+            let b = i64::try_from(bytes_per_s).unwrap_or(i64::MAX);
+            div_round_i64(b.saturating_mul(1000), 1024)
+        }
+    }
+}
+
+/// A (possibly fractional) level in [`Target::display_unit`], for the trainer's reports.
+#[cfg(feature = "std")]
+pub fn display_f64(target: Target, level: f64) -> f64 {
+    let level = level.max(0.0);
+    match target {
+        Target::Cpu => level / 10.0,
+        Target::Rss => level / 1024.0,
+        Target::Disk | Target::Net => ((level / 256.0).exp2() - 1.0) / 1024.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC_US: u32 = 1_000_000;
+
+    fn idle() -> Slot {
+        Slot { interval_us: SEC_US, ..Default::default() }
+    }
+
+    #[test]
+    fn cpu_target_is_time_weighted_mean_minus_current() {
+        let mut w = [idle(); HISTORY_LEN];
+        w[HISTORY_LEN - 1].cpu_user_us = 200_000; // 200 permille now
+        let mut f = [idle(); HORIZON];
+        f[0] = Slot { interval_us: 2 * SEC_US, cpu_user_us: 2 * SEC_US, ..idle() }; // 2 s busy
+        // (2 s of CPU) / (6 s) = 333.3 permille.
+        assert_eq!(future_levels(&f)[Target::Cpu.index()], 333);
+        assert_eq!(target_values(&w, &f)[Target::Cpu.index()], 133);
+    }
+
+    #[test]
+    fn rss_target_is_mean_of_future_samples_minus_current() {
+        let mut w = [idle(); HISTORY_LEN];
+        w[HISTORY_LEN - 1].rss_anon_kib = 1000;
+        let f: [Slot; HORIZON] =
+            core::array::from_fn(|i| Slot { rss_anon_kib: 1000 + 100 * (i as u32 + 1), ..idle() });
+        assert_eq!(current_levels(&w)[Target::Rss.index()], 1000);
+        assert_eq!(target_values(&w, &f)[Target::Rss.index()], 300);
+    }
+
+    #[test]
+    fn io_targets_are_log_ratios_of_mean_rates() {
+        let mut w = [idle(); HISTORY_LEN];
+        w[HISTORY_LEN - 1].disk_bytes = 1023; // log 10
+        w[HISTORY_LEN - 1].net_bytes = 0;
+        let mut f = [idle(); HORIZON];
+        f[0].disk_bytes = 5 * 4095; // mean 4095 B/s: log 12
+        f[4].net_bytes = 5 * 255; // mean 255 B/s: log 8
+        let v = target_values(&w, &f);
+        assert_eq!(v[Target::Disk.index()], 2 * 256);
+        assert_eq!(v[Target::Net.index()], 8 * 256);
+    }
+
+    #[test]
+    fn predicted_levels_never_go_negative() {
+        assert_eq!(level_from_delta(100, -300), 0);
+        assert_eq!(level_from_delta(i64::MAX, 1), i64::MAX);
+        assert_eq!(display_milli(Target::Cpu, -5), 0);
+    }
+
+    #[test]
+    fn display_of_io_levels_inverts_the_log() {
+        assert_eq!(display_milli(Target::Net, 0), 0);
+        assert_eq!(display_milli(Target::Net, 20 * 256), 1_023_999); // 2^20 - 1 B/s
+        // Saturates: u64::MAX B/s clamps to i64::MAX before the KiB conversion.
+        assert_eq!(display_milli(Target::Disk, i64::MAX), div_round_i64(i64::MAX, 1024));
+    }
+}
