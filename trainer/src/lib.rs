@@ -14,3 +14,8 @@
 pub mod collect;
 pub mod data;
 pub mod progress;
+pub mod conformal;
+pub mod forest;
+pub mod linear;
+pub mod metrics;
+pub mod preprocess;

@@ -1,0 +1,471 @@
+//! Random forest regressor: CART trees grown on bootstrap samples by variance reduction, with feature
+//! subsampling per node, fitted in parallel over trees and deterministic given the seed.
+//!
+//! Splits are found on histograms. Each feature is binned once per fit: a feature with at most
+//! [`MAX_BINS`] distinct training values gets one bin per value, so its splits are exactly the ones an
+//! exhaustive CART would consider; a feature with more gets quantile bins whose edges are training
+//! values. A split is `x <= threshold` with `threshold` an integer feature value, which is what the
+//! kernel compares on its integer features; no midpoints, no floats in the tree's tests.
+//!
+//! Building a node's histograms costs O(rows × tried features) with no sorting, so a level of a tree
+//! costs one pass over the rows; scikit-learn's splitter sorts each node's rows per feature.
+//!
+//! Trees here are float-valued references; `export` quantises them through the model crate.
+
+use rayon::prelude::*;
+
+/// Most bins per feature: bin indices fit in a `u8`.
+pub const MAX_BINS: usize = 256;
+
+/// Hyper-parameters, named as in scikit-learn's `RandomForestRegressor`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ForestParams {
+    pub n_estimators: usize,
+    pub max_depth: usize,
+    pub min_samples_leaf: usize,
+    /// Fraction of features tried at each split (1.0 = all, scikit-learn's regression default).
+    pub max_features: f64,
+    pub bootstrap: bool,
+    pub seed: u64,
+}
+
+impl Default for ForestParams {
+    fn default() -> Self {
+        Self { n_estimators: 32, max_depth: 8, min_samples_leaf: 5, max_features: 1.0, bootstrap: true, seed: 0 }
+    }
+}
+
+/// A node of a fitted tree. Leaves have `feature == None`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Node {
+    pub feature: Option<u16>,
+    /// Go left when `x[feature] <= threshold`.
+    pub threshold: i32,
+    pub left: u32,
+    pub right: u32,
+    /// Mean target of the training rows in this node (a leaf's prediction).
+    pub value: f64,
+}
+
+/// One CART tree as a flat node array; node 0 is the root, children come after their parent.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Tree {
+    pub nodes: Vec<Node>,
+}
+
+impl Tree {
+    pub fn predict(&self, x: &[i32]) -> f64 {
+        let mut i = 0usize;
+        loop {
+            let n = &self.nodes[i];
+            match n.feature {
+                None => return n.value,
+                Some(f) => i = if x[f as usize] <= n.threshold { n.left } else { n.right } as usize,
+            }
+        }
+    }
+
+    pub fn depth(&self) -> usize {
+        fn d(t: &Tree, i: usize) -> usize {
+            match t.nodes[i].feature {
+                None => 0,
+                Some(_) => 1 + d(t, t.nodes[i].left as usize).max(d(t, t.nodes[i].right as usize)),
+            }
+        }
+        if self.nodes.is_empty() { 0 } else { d(self, 0) }
+    }
+}
+
+/// A fitted forest: the mean of its trees.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Forest {
+    pub trees: Vec<Tree>,
+    pub n_features: usize,
+}
+
+impl Forest {
+    pub fn predict(&self, x: &[i32]) -> f64 {
+        self.trees.iter().map(|t| t.predict(x)).sum::<f64>() / self.trees.len().max(1) as f64
+    }
+
+    pub fn n_nodes(&self) -> usize {
+        self.trees.iter().map(|t| t.nodes.len()).sum()
+    }
+
+    /// Total variance reduction contributed by each feature, normalised to sum to 1 (scikit-learn's
+    /// impurity-based `feature_importances_`).
+    pub fn feature_importances(&self, gains: &[f64]) -> Vec<f64> {
+        let s: f64 = gains.iter().sum();
+        gains.iter().map(|g| if s > 0.0 { g / s } else { 0.0 }).collect()
+    }
+}
+
+/// A row-major matrix of integer features: `n_rows` rows of `n_features` columns.
+#[derive(Clone, Copy, Debug)]
+pub struct Matrix<'a> {
+    pub data: &'a [i32],
+    pub n_features: usize,
+}
+
+impl<'a> Matrix<'a> {
+    pub fn new(data: &'a [i32], n_features: usize) -> Self {
+        assert!(n_features > 0 && data.len() % n_features == 0, "matrix shape");
+        Self { data, n_features }
+    }
+    pub fn n_rows(&self) -> usize {
+        self.data.len() / self.n_features
+    }
+    pub fn row(&self, i: usize) -> &'a [i32] {
+        &self.data[i * self.n_features..(i + 1) * self.n_features]
+    }
+}
+
+/// Features binned once per fit, column-major for cache-friendly histogram building.
+struct Binned {
+    /// `bins[f * n + i]`: bin of row i, feature f.
+    bins: Vec<u8>,
+    /// Per feature, the upper edge (largest training value) of each bin.
+    edges: Vec<Vec<i32>>,
+    n: usize,
+}
+
+fn bin_features(x: Matrix<'_>) -> Binned {
+    let n = x.n_rows();
+    let d = x.n_features;
+    let cols: Vec<(Vec<u8>, Vec<i32>)> = (0..d)
+        .into_par_iter()
+        .map(|f| {
+            let mut vals: Vec<i32> = (0..n).map(|i| x.data[i * d + f]).collect();
+            vals.sort_unstable();
+            let mut distinct = vals.clone();
+            distinct.dedup();
+            let edges: Vec<i32> = if distinct.len() <= MAX_BINS {
+                distinct
+            } else {
+                // Quantile edges over rows (not over distinct values), so dense regions get fine bins.
+                let mut e: Vec<i32> = (1..=MAX_BINS).map(|k| vals[(k * n / MAX_BINS).min(n) - 1]).collect();
+                e.dedup();
+                if *e.last().expect("non-empty") != vals[n - 1] {
+                    e.push(vals[n - 1]);
+                }
+                e.truncate(MAX_BINS);
+                let last = e.len() - 1;
+                e[last] = vals[n - 1];
+                e
+            };
+            let bins = (0..n)
+                .map(|i| edges.partition_point(|&e| e < x.data[i * d + f]).min(edges.len() - 1) as u8)
+                .collect();
+            (bins, edges)
+        })
+        .collect();
+    let mut bins = Vec::with_capacity(n * d);
+    let mut edges = Vec::with_capacity(d);
+    for (b, e) in cols {
+        bins.extend_from_slice(&b);
+        edges.push(e);
+    }
+    Binned { bins, edges, n }
+}
+
+/// A small, fast, seedable PRNG (SplitMix64); stable across crate versions, unlike `rand`'s.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        ((self.next_u64() as u128 * n as u128) >> 64) as usize
+    }
+}
+
+#[derive(Clone, Copy, Default)]
+struct Bin {
+    /// Distinct rows (what `min_samples_leaf` counts, as in scikit-learn).
+    rows: u32,
+    /// Bootstrap weight.
+    w: f64,
+    /// Weighted target sum.
+    wy: f64,
+}
+
+struct Grower<'a> {
+    binned: &'a Binned,
+    y: &'a [f64],
+    weight: &'a [f64],
+    params: &'a ForestParams,
+    n_try: usize,
+    rng: Rng,
+    nodes: Vec<Node>,
+    gains: Vec<f64>,
+}
+
+struct Split {
+    feature: usize,
+    bin: usize,
+    gain: f64,
+}
+
+impl Grower<'_> {
+    fn histograms(&self, rows: &[u32], features: &[usize]) -> Vec<Bin> {
+        let n = self.binned.n;
+        let mut h = vec![Bin::default(); features.len() * MAX_BINS];
+        for (k, &f) in features.iter().enumerate() {
+            let col = &self.binned.bins[f * n..(f + 1) * n];
+            let hk = &mut h[k * MAX_BINS..(k + 1) * MAX_BINS];
+            for &r in rows {
+                let r = r as usize;
+                let b = &mut hk[col[r] as usize];
+                b.rows += 1;
+                b.w += self.weight[r];
+                b.wy += self.weight[r] * self.y[r];
+            }
+        }
+        h
+    }
+
+    fn best_split(&self, hist: &[Bin], features: &[usize], total: Bin) -> Option<Split> {
+        let min_leaf = self.params.min_samples_leaf.max(1) as u32;
+        let parent = total.wy * total.wy / total.w;
+        let mut best: Option<Split> = None;
+        for (k, &f) in features.iter().enumerate() {
+            let nb = self.binned.edges[f].len();
+            let hk = &hist[k * MAX_BINS..k * MAX_BINS + nb];
+            let mut left = Bin::default();
+            for (b, bin) in hk.iter().enumerate().take(nb.saturating_sub(1)) {
+                left.rows += bin.rows;
+                left.w += bin.w;
+                left.wy += bin.wy;
+                if bin.rows == 0 || left.rows < min_leaf {
+                    continue;
+                }
+                let right_rows = total.rows - left.rows;
+                if right_rows < min_leaf {
+                    break;
+                }
+                let rw = total.w - left.w;
+                if left.w <= 0.0 || rw <= 0.0 {
+                    continue;
+                }
+                let rwy = total.wy - left.wy;
+                let gain = left.wy * left.wy / left.w + rwy * rwy / rw - parent;
+                if gain > 1e-12 * total.w && best.as_ref().is_none_or(|s| gain > s.gain) {
+                    best = Some(Split { feature: f, bin: b, gain });
+                }
+            }
+        }
+        best
+    }
+
+    fn sample_features(&mut self) -> Vec<usize> {
+        let d = self.binned.edges.len();
+        let mut all: Vec<usize> = (0..d).collect();
+        if self.n_try >= d {
+            return all;
+        }
+        for i in 0..self.n_try {
+            let j = i + self.rng.below(d - i);
+            all.swap(i, j);
+        }
+        all.truncate(self.n_try);
+        all.sort_unstable();
+        all
+    }
+
+    /// Grows the subtree over `rows`, returning its node index.
+    fn grow(&mut self, rows: &mut [u32], depth: usize) -> u32 {
+        let mut total = Bin::default();
+        for &r in rows.iter() {
+            total.rows += 1;
+            total.w += self.weight[r as usize];
+            total.wy += self.weight[r as usize] * self.y[r as usize];
+        }
+        let value = if total.w > 0.0 { total.wy / total.w } else { 0.0 };
+        let id = self.nodes.len() as u32;
+        self.nodes.push(Node { feature: None, threshold: 0, left: 0, right: 0, value });
+        let min_leaf = self.params.min_samples_leaf.max(1);
+        if depth >= self.params.max_depth || rows.len() < 2 * min_leaf || total.w <= 0.0 {
+            return id;
+        }
+        let features = self.sample_features();
+        let hist = self.histograms(rows, &features);
+        let Some(split) = self.best_split(&hist, &features, total) else { return id };
+        let n = self.binned.n;
+        let col = &self.binned.bins[split.feature * n..(split.feature + 1) * n];
+        let mut mid = 0;
+        for i in 0..rows.len() {
+            if (col[rows[i] as usize] as usize) <= split.bin {
+                rows.swap(i, mid);
+                mid += 1;
+            }
+        }
+        self.gains[split.feature] += split.gain;
+        let (l, r) = rows.split_at_mut(mid);
+        let left = self.grow(l, depth + 1);
+        let right = self.grow(r, depth + 1);
+        let node = &mut self.nodes[id as usize];
+        node.feature = Some(split.feature as u16);
+        node.threshold = self.binned.edges[split.feature][split.bin];
+        node.left = left;
+        node.right = right;
+        id
+    }
+}
+
+/// What fitting produced besides the forest.
+#[derive(Clone, Debug, Default)]
+pub struct FitInfo {
+    /// Normalised impurity-based importance per feature.
+    pub importances: Vec<f64>,
+}
+
+/// Fits a forest on integer features `x` and float target `y`.
+///
+/// ```
+/// use trainer::forest::{fit, ForestParams, Matrix};
+/// let x: Vec<i32> = (0..200).collect();
+/// let y: Vec<f64> = (0..200).map(|v| if v < 100 { 1.0 } else { 5.0 }).collect();
+/// let (f, _) = fit(Matrix::new(&x, 1), &y, &ForestParams { n_estimators: 4, ..Default::default() });
+/// assert!((f.predict(&[10]) - 1.0).abs() < 1e-9 && (f.predict(&[150]) - 5.0).abs() < 1e-9);
+/// ```
+pub fn fit(x: Matrix<'_>, y: &[f64], params: &ForestParams) -> (Forest, FitInfo) {
+    fit_with_progress(x, y, params, &indicatif::ProgressBar::hidden())
+}
+
+pub fn fit_with_progress(
+    x: Matrix<'_>,
+    y: &[f64],
+    params: &ForestParams,
+    bar: &indicatif::ProgressBar,
+) -> (Forest, FitInfo) {
+    let n = x.n_rows();
+    assert_eq!(n, y.len(), "one target per row");
+    let d = x.n_features;
+    if n == 0 {
+        return (Forest { trees: vec![], n_features: d }, FitInfo { importances: vec![0.0; d] });
+    }
+    let binned = bin_features(x);
+    let n_try = ((params.max_features.clamp(0.0, 1.0) * d as f64).round() as usize).clamp(1, d);
+    let results: Vec<(Tree, Vec<f64>)> = (0..params.n_estimators)
+        .into_par_iter()
+        .map(|t| {
+            let mut rng = Rng::new(params.seed.wrapping_mul(0x1000_0000_01B3).wrapping_add(t as u64));
+            let mut weight = vec![0f64; n];
+            if params.bootstrap {
+                for _ in 0..n {
+                    weight[rng.below(n)] += 1.0;
+                }
+            } else {
+                weight.fill(1.0);
+            }
+            let mut rows: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0.0).collect();
+            let mut g = Grower {
+                binned: &binned,
+                y,
+                weight: &weight,
+                params,
+                n_try,
+                rng,
+                nodes: Vec::new(),
+                gains: vec![0.0; d],
+            };
+            g.grow(&mut rows, 0);
+            bar.inc(1);
+            (Tree { nodes: g.nodes }, g.gains)
+        })
+        .collect();
+    let mut gains = vec![0.0; d];
+    let mut trees = Vec::with_capacity(results.len());
+    for (t, g) in results {
+        trees.push(t);
+        for (a, b) in gains.iter_mut().zip(g) {
+            *a += b;
+        }
+    }
+    let forest = Forest { trees, n_features: d };
+    let importances = forest.feature_importances(&gains);
+    (forest, FitInfo { importances })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn forest_on_constant_target_predicts_it(
+            xs in proptest::collection::vec(-1000i32..1000, 20..200),
+            c in -1e6f64..1e6,
+        ) {
+            let y = vec![c; xs.len()];
+            let (f, _) = fit(Matrix::new(&xs, 1), &y, &ForestParams { n_estimators: 3, ..Default::default() });
+            for &x in &xs {
+                prop_assert!((f.predict(&[x]) - c).abs() < 1e-6 * c.abs().max(1.0));
+            }
+        }
+
+        #[test]
+        fn trees_respect_max_depth_and_min_samples_leaf(
+            xs in proptest::collection::vec(0i32..50, 30..300),
+            depth in 1usize..6,
+            leaf in 1usize..10,
+        ) {
+            let y: Vec<f64> = xs.iter().map(|&v| (v * v) as f64).collect();
+            let params = ForestParams { n_estimators: 2, max_depth: depth, min_samples_leaf: leaf, bootstrap: false, ..Default::default() };
+            let (f, _) = fit(Matrix::new(&xs, 1), &y, &params);
+            for t in &f.trees {
+                prop_assert!(t.depth() <= depth);
+                // Count the distinct training rows reaching each leaf.
+                let mut counts = std::collections::HashMap::new();
+                for &x in &xs {
+                    let mut i = 0usize;
+                    while let Some(ft) = t.nodes[i].feature {
+                        i = if [x][ft as usize] <= t.nodes[i].threshold { t.nodes[i].left } else { t.nodes[i].right } as usize;
+                    }
+                    *counts.entry(i).or_insert(0usize) += 1;
+                }
+                prop_assert!(counts.values().all(|&c| c >= leaf));
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_gives_identical_forest_and_other_seed_differs() {
+        let x: Vec<i32> = (0..2000).map(|i| (i * 7919 % 1000) as i32).collect();
+        let y: Vec<f64> = x.chunks(2).flat_map(|c| [c[0] as f64 + (c[1] % 7) as f64; 1]).collect();
+        let p = ForestParams { n_estimators: 4, max_features: 0.5, seed: 7, ..Default::default() };
+        let (a, _) = fit(Matrix::new(&x, 2), &y, &p);
+        let (b, _) = fit(Matrix::new(&x, 2), &y, &p);
+        assert_eq!(a, b);
+        let (c, _) = fit(Matrix::new(&x, 2), &y, &ForestParams { seed: 8, ..p });
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn features_with_many_values_are_binned_at_training_values() {
+        let x: Vec<i32> = (0..10_000).map(|i| i * 3).collect();
+        let b = bin_features(Matrix::new(&x, 1));
+        assert!(b.edges[0].len() <= MAX_BINS);
+        assert_eq!(*b.edges[0].last().unwrap(), 29_997);
+        assert!(b.edges[0].iter().all(|e| e % 3 == 0));
+    }
+
+    #[test]
+    fn step_function_is_learned_with_exact_integer_threshold() {
+        let x: Vec<i32> = (0..100).collect();
+        let y: Vec<f64> = x.iter().map(|&v| if v <= 41 { 0.0 } else { 10.0 }).collect();
+        let (f, _) = fit(Matrix::new(&x, 1), &y, &ForestParams { n_estimators: 1, bootstrap: false, min_samples_leaf: 1, ..Default::default() });
+        assert_eq!(f.trees[0].nodes[0].threshold, 41);
+    }
+}
