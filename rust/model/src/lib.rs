@@ -24,10 +24,23 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod blob;
+pub mod crc32;
 pub mod features;
 pub mod fixed;
+pub mod forest;
 pub mod history;
+pub mod linear;
 pub mod sample;
 pub mod schema;
 pub mod target;
 pub mod window;
+
+#[cfg(feature = "std")]
+pub mod float;
+#[cfg(feature = "std")]
+pub mod owned;
+#[cfg(feature = "std")]
+pub mod quantize;
+#[cfg(feature = "std")]
+pub mod synth;

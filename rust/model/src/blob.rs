@@ -1,0 +1,393 @@
+//! The model blob: the byte format the trainer writes and the kernel's `model` file accepts, its
+//! complete validation ([`parse`]) and the validated view that predicts ([`ModelRef`]).
+//!
+//! All integers are little-endian and read with `from_le_bytes`, so the buffer may have any
+//! alignment. The kernel copies a user write into its own buffer, calls [`parse`] on it, and keeps
+//! the [`ModelRef`] (which borrows that buffer) only if parsing succeeded: a `ModelRef` exists only
+//! for a blob whose every length, count, index, offset, depth and checksum has been checked, so
+//! prediction needs no checks and cannot fail.
+//!
+//! Layout (offsets in bytes; `N` = `N_FEATURES`):
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | [`MAGIC`] `"PPMODEL\0"` |
+//! | 8 | 4 | [`FORMAT_VERSION`] |
+//! | 12 | 4 | total length of the blob, CRC included |
+//! | 16 | 4 | [`SCHEMA_ID`] the model was trained for |
+//! | 20 | 2 | `N_FEATURES` |
+//! | 22 | 2 | target mask: bit `t` set when `Target::ALL[t]` has models; non-zero |
+//! | 24 | 4 | training sampling interval, ms, > 0 |
+//! | 28 | 2 | nominal coverage of the intervals, permille, 1..=999 (800 = 80 %) |
+//! | 30 | 2 | metadata length, <= [`MAX_METADATA_LEN`] |
+//! | 32 | 4 | reserved, 0 |
+//! | 36 | | one target section per set bit, in target order (below) |
+//! | | meta | metadata: UTF-8 text (training summary for `model_info`) |
+//! | end-4 | 4 | CRC-32 of every byte before it |
+//!
+//! Target section: linear part, then forest part.
+//!
+//! | size | field |
+//! |---|---|
+//! | 1 | linear weight fraction bits, 32..=62 |
+//! | 3 | reserved, 0 |
+//! | 8 | intercept, `i64` Q16 target units |
+//! | 4 + 4 | linear interval offsets lo, hi (`i32` target units, lo <= hi) |
+//! | 8 N | weights, `i64` in Q(fraction bits) |
+//! | 2 | number of trees, 1..=[`MAX_TREES`] |
+//! | 1 | leaf fraction bits, 0..=16 |
+//! | 1 | reserved, 0 |
+//! | 4 | number of nodes, trees..=[`MAX_FOREST_NODES`] |
+//! | 4 + 4 | forest interval offsets lo, hi |
+//! | 2 per tree | roots, `u16` |
+//! | 1 per node | feature index or [`LEAF`](super::forest::LEAF) |
+//! | 4 per node | threshold or leaf value, `i32` |
+//! | 2 per node | right-child offset, `u16` |
+//!
+//! The interval offsets are the trainer's split-conformal residual quantiles (measured on a
+//! calibration set, at the nominal coverage): a prediction's band is `[delta + lo, delta + hi]`.
+//! They are NOT derived from the spread of tree outputs, which does not cover.
+//!
+//! No floats, no allocation, no panics on any input.
+
+use super::crc32::crc32;
+use super::features::compute;
+use super::forest::{self, ForestError, ForestRef, MAX_FOREST_NODES, MAX_TREES};
+use super::history::History;
+use super::linear::LinearRef;
+use super::schema::{Target, N_FEATURES, N_TARGETS, SCHEMA_ID};
+use super::target::{current_levels, level_from_delta};
+
+/// First 8 bytes of every blob.
+pub const MAGIC: [u8; 8] = *b"PPMODEL\0";
+/// Version of this layout; a blob of another version is refused.
+pub const FORMAT_VERSION: u32 = 1;
+/// Bytes before the first target section.
+pub const HEADER_LEN: usize = 36;
+/// Largest accepted blob (4 targets of 65535-node forests fit in 1.9 MB).
+pub const MAX_BLOB_LEN: usize = 2 << 20;
+/// Largest metadata text, bytes.
+pub const MAX_METADATA_LEN: usize = 1024;
+/// Bytes of the fixed part of a linear section (before the weights).
+pub const LINEAR_HEADER_LEN: usize = 20;
+/// Bytes of the fixed part of a forest section (before the roots).
+pub const FOREST_HEADER_LEN: usize = 16;
+
+/// Why a blob was refused. Offsets and indices point at the first problem found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseError {
+    /// Shorter than a header plus checksum, or longer than [`MAX_BLOB_LEN`].
+    Size,
+    /// Does not start with [`MAGIC`].
+    Magic,
+    /// Written in another [`FORMAT_VERSION`].
+    Version { found: u32 },
+    /// The length field disagrees with the number of bytes given (truncated or padded).
+    Length { declared: u32 },
+    /// The checksum does not match: the blob was corrupted.
+    Checksum,
+    /// Trained for another feature schema.
+    Schema { found: u32 },
+    /// A header field out of range (feature count, target mask, interval, coverage, metadata
+    /// length, reserved bytes).
+    Header,
+    /// A target section is cut short by the end of the blob.
+    Truncated { target: usize },
+    /// A linear model's fraction bits or reserved bytes are invalid.
+    Linear { target: usize },
+    /// An interval has lo > hi.
+    Interval { target: usize },
+    /// A forest failed validation.
+    Forest { target: usize, error: ForestError },
+    /// Metadata is not UTF-8, or bytes are left over between the sections and the checksum.
+    Metadata,
+}
+
+impl ParseError {
+    /// A short description for logs.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Size => "blob too short or too long",
+            Self::Magic => "not a procperf model (bad magic)",
+            Self::Version { .. } => "unsupported blob format version",
+            Self::Length { .. } => "length field does not match the data (truncated?)",
+            Self::Checksum => "checksum mismatch (corrupted)",
+            Self::Schema { .. } => "model trained for another feature schema",
+            Self::Header => "invalid header field",
+            Self::Truncated { .. } => "target section cut short",
+            Self::Linear { .. } => "invalid linear model",
+            Self::Interval { .. } => "interval lower offset above upper offset",
+            Self::Forest { .. } => "invalid forest",
+            Self::Metadata => "invalid metadata section",
+        }
+    }
+}
+
+impl core::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.reason())?;
+        match *self {
+            Self::Version { found } => write!(f, " ({found}, expected {FORMAT_VERSION})"),
+            Self::Schema { found } => write!(f, " ({found:#010x}, expected {SCHEMA_ID:#010x})"),
+            Self::Forest { target, error } => write!(f, " (target {target}: {error:?})"),
+            Self::Truncated { target } | Self::Linear { target } | Self::Interval { target } => {
+                write!(f, " (target {target})")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A calibrated interval around a predicted change, target units: `[delta + lo, delta + hi]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IntervalOffsets {
+    /// Lower offset (usually negative).
+    pub lo: i32,
+    /// Upper offset, `>= lo`.
+    pub hi: i32,
+}
+
+/// The two models of one target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetModelRef<'a> {
+    /// The linear model.
+    pub linear: LinearRef<'a>,
+    /// Its interval offsets.
+    pub linear_interval: IntervalOffsets,
+    /// The forest.
+    pub forest: ForestRef<'a>,
+    /// Its interval offsets.
+    pub forest_interval: IntervalOffsets,
+}
+
+/// One target's predictions, all as levels in target units (clamped at 0).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Prediction {
+    /// Linear model point forecast.
+    pub linear: i64,
+    /// Lower end of the linear model's calibrated interval.
+    pub linear_lo: i64,
+    /// Upper end of the linear model's calibrated interval.
+    pub linear_hi: i64,
+    /// Forest point forecast.
+    pub forest: i64,
+    /// Lower end of the forest's calibrated interval.
+    pub forest_lo: i64,
+    /// Upper end of the forest's calibrated interval.
+    pub forest_hi: i64,
+}
+
+/// A validated model blob. Only [`parse`] creates one; it borrows the parsed bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelRef<'a> {
+    interval_ms: u32,
+    coverage_permille: u16,
+    metadata: &'a str,
+    targets: [Option<TargetModelRef<'a>>; N_TARGETS],
+}
+
+impl<'a> ModelRef<'a> {
+    /// Sampling interval of the training data, ms.
+    pub fn interval_ms(&self) -> u32 {
+        self.interval_ms
+    }
+
+    /// Nominal coverage of the intervals, permille.
+    pub fn coverage_permille(&self) -> u16 {
+        self.coverage_permille
+    }
+
+    /// The metadata text.
+    pub fn metadata(&self) -> &'a str {
+        self.metadata
+    }
+
+    /// The models of `target`, if the blob has them.
+    pub fn target(&self, target: Target) -> Option<&TargetModelRef<'a>> {
+        self.targets.get(target.index()).and_then(Option::as_ref)
+    }
+
+    /// Predicts one target from a feature vector and the target's current level.
+    pub fn predict(&self, target: Target, features: &[i32; N_FEATURES], level: i64) -> Option<Prediction> {
+        let m = self.target(target)?;
+        let lin = m.linear.predict_delta(features);
+        let forest = m.forest.predict_delta(features);
+        let at = |delta: i64, offset: i32| level_from_delta(level, delta.saturating_add(i64::from(offset)));
+        Some(Prediction {
+            linear: at(lin, 0),
+            linear_lo: at(lin, m.linear_interval.lo),
+            linear_hi: at(lin, m.linear_interval.hi),
+            forest: at(forest, 0),
+            forest_lo: at(forest, m.forest_interval.lo),
+            forest_hi: at(forest, m.forest_interval.hi),
+        })
+    }
+
+    /// Predicts every target present; `levels` as from [`current_levels`].
+    pub fn predict_all(
+        &self,
+        features: &[i32; N_FEATURES],
+        levels: &[i64; N_TARGETS],
+    ) -> [Option<Prediction>; N_TARGETS] {
+        let mut out = [None; N_TARGETS];
+        for ((o, t), &level) in out.iter_mut().zip(Target::ALL).zip(levels) {
+            *o = self.predict(t, features, level);
+        }
+        out
+    }
+
+    /// Features, levels and predictions of a full history in one call; `None` until it is full.
+    pub fn predict_history(&self, history: &History) -> Option<[Option<Prediction>; N_TARGETS]> {
+        let window = history.window()?;
+        let features = compute(history)?;
+        Some(self.predict_all(&features, &current_levels(&window)))
+    }
+}
+
+/// A bounds-checked little-endian reader.
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.bytes.len() {
+            return None;
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Some(head)
+    }
+
+    fn array<const L: usize>(&mut self) -> Option<[u8; L]> {
+        self.take(L)?.try_into().ok()
+    }
+
+    fn u8(&mut self) -> Option<u8> {
+        self.array::<1>().map(|[b]| b)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        self.array().map(u16::from_le_bytes)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn i32(&mut self) -> Option<i32> {
+        self.array().map(i32::from_le_bytes)
+    }
+
+    fn i64(&mut self) -> Option<i64> {
+        self.array().map(i64::from_le_bytes)
+    }
+}
+
+/// Validates a blob completely and returns a view that predicts from it.
+///
+/// Checks, in order: size bounds, magic, format version, length field, CRC, schema id, header
+/// ranges, then every section (see [`forest::validate`] for trees) and that exactly the metadata
+/// and checksum remain. Never panics and never allocates, on any input.
+///
+/// ```
+/// use procperf_model::blob::{parse, ParseError};
+/// assert_eq!(parse(b"not a model"), Err(ParseError::Size));
+/// ```
+pub fn parse(bytes: &[u8]) -> Result<ModelRef<'_>, ParseError> {
+    if bytes.len() < HEADER_LEN + 4 || bytes.len() > MAX_BLOB_LEN {
+        return Err(ParseError::Size);
+    }
+    let (body, crc) = bytes.split_at(bytes.len() - 4);
+    let mut r = Reader { bytes: body };
+    let h = |v: Option<u32>| v.ok_or(ParseError::Size);
+    if r.array::<8>() != Some(MAGIC) {
+        return Err(ParseError::Magic);
+    }
+    let version = h(r.u32())?;
+    if version != FORMAT_VERSION {
+        return Err(ParseError::Version { found: version });
+    }
+    let declared = h(r.u32())?;
+    if usize::try_from(declared).ok() != Some(bytes.len()) {
+        return Err(ParseError::Length { declared });
+    }
+    if crc.try_into().ok().map(u32::from_le_bytes) != Some(crc32(body)) {
+        return Err(ParseError::Checksum);
+    }
+    let schema = h(r.u32())?;
+    if schema != SCHEMA_ID {
+        return Err(ParseError::Schema { found: schema });
+    }
+    let n_features = r.u16().ok_or(ParseError::Header)?;
+    let mask = r.u16().ok_or(ParseError::Header)?;
+    let interval_ms = r.u32().ok_or(ParseError::Header)?;
+    let coverage_permille = r.u16().ok_or(ParseError::Header)?;
+    let meta_len = r.u16().ok_or(ParseError::Header)?;
+    let reserved = r.u32().ok_or(ParseError::Header)?;
+    if usize::from(n_features) != N_FEATURES
+        || mask == 0
+        || u32::from(mask) >> N_TARGETS != 0
+        || interval_ms == 0
+        || !(1..=999).contains(&coverage_permille)
+        || usize::from(meta_len) > MAX_METADATA_LEN
+        || reserved != 0
+    {
+        return Err(ParseError::Header);
+    }
+    let mut targets = [None; N_TARGETS];
+    for (t, slot) in targets.iter_mut().enumerate() {
+        if mask & (1 << t) != 0 {
+            *slot = Some(parse_target(&mut r, t)?);
+        }
+    }
+    let meta = r.take(usize::from(meta_len)).ok_or(ParseError::Metadata)?;
+    if !r.bytes.is_empty() {
+        return Err(ParseError::Metadata);
+    }
+    let metadata = core::str::from_utf8(meta).map_err(|_| ParseError::Metadata)?;
+    Ok(ModelRef { interval_ms, coverage_permille, metadata, targets })
+}
+
+fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<'a>, ParseError> {
+    let cut = ParseError::Truncated { target };
+    let frac_bits = r.u8().ok_or(cut)?;
+    let reserved = r.array::<3>().ok_or(cut)?;
+    let intercept = r.i64().ok_or(cut)?;
+    let linear_interval = interval(r, target)?;
+    let weights = r.take(8 * N_FEATURES).ok_or(cut)?;
+    if reserved != [0; 3] {
+        return Err(ParseError::Linear { target });
+    }
+    let linear =
+        LinearRef::new(u32::from(frac_bits), intercept, weights).ok_or(ParseError::Linear { target })?;
+
+    let n_trees = usize::from(r.u16().ok_or(cut)?);
+    let leaf_frac_bits = r.u8().ok_or(cut)?;
+    let reserved = r.u8().ok_or(cut)?;
+    let n_nodes = r.u32().ok_or(cut)?;
+    let forest_interval = interval(r, target)?;
+    let bad_forest = ParseError::Forest { target, error: ForestError::Shape };
+    let n_nodes = usize::try_from(n_nodes).map_err(|_| bad_forest)?;
+    if reserved != 0 || n_trees > MAX_TREES || n_nodes > MAX_FOREST_NODES {
+        return Err(bad_forest);
+    }
+    // Bounded by the limits just checked: no overflow.
+    let roots = r.take(2 * n_trees).ok_or(cut)?;
+    let feature = r.take(n_nodes).ok_or(cut)?;
+    let threshold = r.take(4 * n_nodes).ok_or(cut)?;
+    let right = r.take(2 * n_nodes).ok_or(cut)?;
+    let forest = forest::validate(u32::from(leaf_frac_bits), roots, feature, threshold, right)
+        .map_err(|error| ParseError::Forest { target, error })?;
+    Ok(TargetModelRef { linear, linear_interval, forest, forest_interval })
+}
+
+fn interval(r: &mut Reader<'_>, target: usize) -> Result<IntervalOffsets, ParseError> {
+    let cut = ParseError::Truncated { target };
+    let lo = r.i32().ok_or(cut)?;
+    let hi = r.i32().ok_or(cut)?;
+    if lo > hi {
+        return Err(ParseError::Interval { target });
+    }
+    Ok(IntervalOffsets { lo, hi })
+}

@@ -1,0 +1,207 @@
+//! The blob format: what the kernel accepts and, above all, what it refuses.
+
+use procperf_model::blob::{parse, ParseError, HEADER_LEN, MAX_BLOB_LEN};
+use procperf_model::crc32::crc32;
+use procperf_model::forest::ForestError;
+use procperf_model::owned::QuantModel;
+use procperf_model::quantize::measure_error;
+use procperf_model::schema::{Target, N_FEATURES, SCHEMA_ID};
+use procperf_model::synth::{random_features, random_model, Rng};
+
+fn small_blob() -> (QuantModel, Vec<u8>) {
+    let q = random_model(7, 3, 3).quantize().unwrap();
+    let bytes = q.to_checked_bytes().unwrap();
+    (q, bytes)
+}
+
+/// Recomputes length and CRC after a deliberate edit, so the structural check is what fails.
+fn reseal(bytes: &mut Vec<u8>) {
+    let n = bytes.len();
+    bytes[12..16].copy_from_slice(&(n as u32).to_le_bytes());
+    let crc = crc32(&bytes[..n - 4]);
+    bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// Offset of the first target's forest node arrays: (roots, feature, threshold, right).
+fn first_forest_arrays(q: &QuantModel) -> (usize, usize, usize, usize) {
+    let f = &q.targets[0].as_ref().unwrap().forest;
+    let roots = HEADER_LEN + 20 + 8 * N_FEATURES + 16;
+    let feature = roots + 2 * f.roots.len();
+    let threshold = feature + f.feature.len();
+    let right = threshold + 4 * f.feature.len();
+    (roots, feature, threshold, right)
+}
+
+#[test]
+fn valid_blob_round_trips_through_parse() {
+    let (q, bytes) = small_blob();
+    let m = parse(&bytes).unwrap();
+    assert_eq!(QuantModel::from_ref(&m), q);
+    assert_eq!(m.interval_ms(), 1000);
+    assert_eq!(m.coverage_permille(), 800);
+    assert!(m.metadata().starts_with("synthetic model"));
+}
+
+#[test]
+fn parsed_model_predicts_within_the_documented_bound() {
+    let float = random_model(11, 32, 8);
+    let bytes = float.quantize().unwrap().to_checked_bytes().unwrap();
+    let fixed = parse(&bytes).unwrap();
+    let mut rng = Rng(5);
+    let rows: Vec<_> = (0..2000).map(|_| random_features(&mut rng)).collect();
+    let report = measure_error(&float, &fixed, rows.iter());
+    assert!(report.within_bounds(), "{report:?}");
+    assert_eq!(report.rows, 2000);
+}
+
+#[test]
+fn prediction_levels_follow_intervals_and_clamp_at_zero() {
+    let (_, bytes) = small_blob();
+    let m = parse(&bytes).unwrap();
+    let x = [100; N_FEATURES];
+    for t in Target::ALL {
+        let p = m.predict(t, &x, 1_000_000).unwrap();
+        assert!(p.linear_lo <= p.linear && p.linear <= p.linear_hi, "{p:?}");
+        assert!(p.forest_lo <= p.forest && p.forest <= p.forest_hi, "{p:?}");
+        let p0 = m.predict(t, &x, 0).unwrap();
+        assert!(p0.linear_lo >= 0 && p0.forest_lo >= 0);
+    }
+}
+
+#[test]
+fn every_truncation_is_rejected() {
+    let (_, bytes) = small_blob();
+    for len in 0..bytes.len() {
+        assert!(parse(&bytes[..len]).is_err(), "accepted a blob cut to {len} bytes");
+    }
+}
+
+#[test]
+fn every_single_byte_corruption_is_rejected() {
+    let (_, bytes) = small_blob();
+    let mut copy = bytes.clone();
+    for at in 0..bytes.len() {
+        for flip in [0x01u8, 0x80, 0xFF, 0x5A] {
+            copy[at] ^= flip;
+            assert!(parse(&copy).is_err(), "accepted byte {at} xor {flip:#x}");
+            copy[at] ^= flip;
+        }
+    }
+    assert!(parse(&copy).is_ok());
+}
+
+#[test]
+fn appended_bytes_are_rejected() {
+    let (_, mut bytes) = small_blob();
+    bytes.push(0);
+    assert!(matches!(parse(&bytes), Err(ParseError::Length { .. }) | Err(ParseError::Checksum)));
+    bytes.pop();
+    bytes.insert(bytes.len() - 4, 0); // an extra byte before the CRC, resealed
+    reseal(&mut bytes);
+    assert_eq!(parse(&bytes), Err(ParseError::Metadata));
+}
+
+#[test]
+fn header_errors_are_reported_precisely() {
+    let (_, good) = small_blob();
+    let mut b = good.clone();
+    b[0] = b'X';
+    assert_eq!(parse(&b), Err(ParseError::Magic));
+    let mut b = good.clone();
+    b[8] = 2;
+    assert_eq!(parse(&b), Err(ParseError::Version { found: 2 }));
+    let mut b = good.clone();
+    b[16..20].copy_from_slice(&(SCHEMA_ID ^ 1).to_le_bytes());
+    reseal(&mut b);
+    assert_eq!(parse(&b), Err(ParseError::Schema { found: SCHEMA_ID ^ 1 }));
+    for (at, value) in [(20usize, 3u8), (22, 0), (22, 0x1F), (24, 0), (28, 0), (32, 1)] {
+        let mut b = good.clone();
+        if at == 24 {
+            b[24..28].copy_from_slice(&[0; 4]);
+        } else if at == 28 {
+            b[28..30].copy_from_slice(&1000u16.to_le_bytes());
+        } else {
+            b[at] = value;
+        }
+        reseal(&mut b);
+        assert!(parse(&b).is_err(), "header byte {at} = {value} accepted");
+    }
+    assert_eq!(parse(&vec![0; MAX_BLOB_LEN + 1]), Err(ParseError::Size));
+}
+
+#[test]
+fn forest_with_feature_index_out_of_range_is_rejected() {
+    let (q, good) = small_blob();
+    let (_, feature, _, _) = first_forest_arrays(&q);
+    let mut b = good.clone();
+    b[feature] = N_FEATURES as u8;
+    reseal(&mut b);
+    assert_eq!(
+        parse(&b),
+        Err(ParseError::Forest { target: 0, error: ForestError::FeatureIndex { node: 0 } })
+    );
+}
+
+#[test]
+fn forest_with_child_pointing_backwards_or_out_of_bounds_is_rejected() {
+    let (q, good) = small_blob();
+    let (_, _, _, right) = first_forest_arrays(&q);
+    for bad in [0u16, 1, 0xFFFF] {
+        let mut b = good.clone();
+        b[right..right + 2].copy_from_slice(&bad.to_le_bytes());
+        reseal(&mut b);
+        assert!(
+            matches!(parse(&b), Err(ParseError::Forest { target: 0, .. })),
+            "right offset {bad} accepted"
+        );
+    }
+}
+
+#[test]
+fn forest_with_inconsistent_roots_is_rejected() {
+    let (q, good) = small_blob();
+    let (roots, _, _, _) = first_forest_arrays(&q);
+    let mut b = good.clone();
+    b[roots + 2..roots + 4].copy_from_slice(&3u16.to_le_bytes());
+    reseal(&mut b);
+    assert!(matches!(parse(&b), Err(ParseError::Forest { target: 0, .. })));
+}
+
+#[test]
+fn interval_with_lo_above_hi_is_rejected() {
+    let (_, good) = small_blob();
+    let mut b = good.clone();
+    // Linear interval of the first target: lo at +12, hi at +16 of the section.
+    let lo = HEADER_LEN + 12;
+    b[lo..lo + 4].copy_from_slice(&i32::MAX.to_le_bytes());
+    reseal(&mut b);
+    assert_eq!(parse(&b), Err(ParseError::Interval { target: 0 }));
+}
+
+#[test]
+fn metadata_must_be_utf8() {
+    let mut q = random_model(3, 1, 1).quantize().unwrap();
+    q.metadata = "ok".into();
+    let mut b = q.to_checked_bytes().unwrap();
+    let at = b.len() - 5;
+    b[at] = 0xFF;
+    reseal(&mut b);
+    assert_eq!(parse(&b), Err(ParseError::Metadata));
+}
+
+#[test]
+fn model_with_a_subset_of_targets_predicts_only_those() {
+    let mut f = random_model(9, 2, 2);
+    f.targets[1] = None;
+    f.targets[3] = None;
+    let bytes = f.quantize().unwrap().to_checked_bytes().unwrap();
+    let m = parse(&bytes).unwrap();
+    let p = m.predict_all(&[0; N_FEATURES], &[0; 4]);
+    assert!(p[0].is_some() && p[1].is_none() && p[2].is_some() && p[3].is_none());
+}
+
+#[test]
+fn parse_error_messages_name_the_problem() {
+    let e = ParseError::Schema { found: 1 };
+    assert!(e.to_string().starts_with("model trained for another feature schema"));
+}
