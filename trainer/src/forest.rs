@@ -120,8 +120,9 @@ impl<'a> Matrix<'a> {
     }
 }
 
-/// Features binned once per fit, column-major for cache-friendly histogram building.
-struct Binned {
+/// Features binned once, column-major for cache-friendly histogram building; shared by the
+/// forests of all targets fitted on the same rows.
+pub struct Binned {
     /// `bins[f * n + i]`: bin of row i, feature f.
     bins: Vec<u8>,
     /// Per feature, the upper edge (largest training value) of each bin.
@@ -129,12 +130,16 @@ struct Binned {
     n: usize,
 }
 
-fn bin_features(x: Matrix<'_>) -> Binned {
+/// Bins every feature of `x` (in parallel over features).
+pub fn bin_features(x: Matrix<'_>) -> Binned {
     let n = x.n_rows();
     let d = x.n_features;
     let cols: Vec<(Vec<u8>, Vec<i32>)> = (0..d)
         .into_par_iter()
         .map(|f| {
+            if n == 0 {
+                return (Vec::new(), vec![0]);
+            }
             let mut vals: Vec<i32> = (0..n).map(|i| x.data[i * d + f]).collect();
             vals.sort_unstable();
             let mut distinct = vals.clone();
@@ -348,13 +353,22 @@ pub fn fit_with_progress(
     params: &ForestParams,
     bar: &indicatif::ProgressBar,
 ) -> (Forest, FitInfo) {
-    let n = x.n_rows();
+    fit_binned(&bin_features(x), y, params, bar)
+}
+
+/// Fits a forest on already binned features.
+pub fn fit_binned(
+    binned: &Binned,
+    y: &[f64],
+    params: &ForestParams,
+    bar: &indicatif::ProgressBar,
+) -> (Forest, FitInfo) {
+    let n = binned.n;
     assert_eq!(n, y.len(), "one target per row");
-    let d = x.n_features;
+    let d = binned.edges.len();
     if n == 0 {
         return (Forest { trees: vec![], n_features: d }, FitInfo { importances: vec![0.0; d] });
     }
-    let binned = bin_features(x);
     let n_try = ((params.max_features.clamp(0.0, 1.0) * d as f64).round() as usize).clamp(1, d);
     let results: Vec<(Tree, Vec<f64>)> = (0..params.n_estimators)
         .into_par_iter()
@@ -370,7 +384,7 @@ pub fn fit_with_progress(
             }
             let mut rows: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0.0).collect();
             let mut g = Grower {
-                binned: &binned,
+                binned,
                 y,
                 weight: &weight,
                 params,

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use trainer::commands::{self, FitOptions};
+use trainer::dataset::SplitBy;
+use trainer::forest::ForestParams;
+use trainer::preprocess::PreprocessParams;
+use trainer::train::FitParams;
 
 #[derive(Parser, Debug)]
 #[command(name = "trainer", version, about = "Collect samples, fit, evaluate and export procperf's models")]
@@ -20,7 +25,7 @@ struct Cli {
 enum Cmd {
     /// Sample every process from /proc and write the samples CSV.
     Collect {
-        /// Read /proc (the only source for now; the kernel module's debugfs stream needs no collector).
+        /// Read /proc (the only source; the kernel module's debugfs stream needs no collector).
         #[arg(long, required = true)]
         procfs: bool,
         /// How long to collect.
@@ -33,20 +38,158 @@ enum Cmd {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Fit linear and forest models on a samples CSV, score them on held-out rows, export the blob.
+    Fit(FitArgs),
+    /// Per-row predictions of a blob (the kernel's fixed-point code) on a samples CSV.
+    Predict {
+        model: PathBuf,
+        data: PathBuf,
+        /// Output CSV (default: stdout).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Score a blob on every row of a samples CSV, beside the naive baselines.
+    Eval { model: PathBuf, data: PathBuf },
+}
+
+#[derive(clap::Args, Debug)]
+struct FitArgs {
+    /// Samples CSV (`.gz` / `.xz` are decompressed).
+    data: PathBuf,
+    /// cpu, rss, disk, net, a comma-separated list, or all.
+    #[arg(long, default_value = "all")]
+    target: String,
+    /// Intervals ahead the target averages over; must equal the schema's HORIZON.
+    #[arg(long)]
+    horizon: Option<usize>,
+    /// Directory for model.bin, model.json and metrics.json.
+    #[arg(long, short, default_value = "model")]
+    out: PathBuf,
+    /// Keep whole command names (group) or time blocks (time) on one side of the split.
+    #[arg(long, value_enum, default_value_t = SplitBy::Group)]
+    split: SplitBy,
+    /// Also run K-fold cross-validation and report per-fold scores.
+    #[arg(long)]
+    folds: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, default_value_t = 32)]
+    n_estimators: usize,
+    #[arg(long, default_value_t = 8)]
+    max_depth: usize,
+    #[arg(long, default_value_t = 5)]
+    min_samples_leaf: usize,
+    /// Fraction of features tried per split (1.0 = all, as scikit-learn's regressor default).
+    #[arg(long, default_value_t = 1.0)]
+    max_features: f64,
+    /// Ridge penalty on standardised features.
+    #[arg(long, default_value_t = 1.0)]
+    alpha: f64,
+    /// Winsorising quantile for the linear model's inputs (0 disables).
+    #[arg(long, default_value_t = 0.001)]
+    clip_quantile: f64,
+    /// Drop one of each feature pair with |Pearson r| above this.
+    #[arg(long, default_value_t = 0.95)]
+    max_corr: f64,
+    /// Also score a float-only linear model with signed log1p on columns with |skew| above this
+    /// (not exportable: the kernel's linear model is linear in raw features).
+    #[arg(long)]
+    gaussianise: Option<f64>,
+    /// Nominal coverage of the conformal intervals.
+    #[arg(long, default_value_t = 0.8)]
+    coverage: f64,
+    /// Write the exact train/calibration/test matrices (before preprocessing) to this directory.
+    #[arg(long)]
+    save_matrix: Option<PathBuf>,
+}
+
+fn fit_options(a: FitArgs, quiet: bool) -> Result<FitOptions> {
+    if !(a.coverage > 0.0 && a.coverage < 1.0) {
+        anyhow::bail!("--coverage must be between 0 and 1 (got {})", a.coverage);
+    }
+    if a.n_estimators == 0 || a.n_estimators > procperf_model::forest::MAX_TREES {
+        anyhow::bail!("--n-estimators must be 1..={}", procperf_model::forest::MAX_TREES);
+    }
+    if a.max_depth > procperf_model::forest::MAX_DEPTH {
+        anyhow::bail!("--max-depth must be at most {} (the kernel's limit)", procperf_model::forest::MAX_DEPTH);
+    }
+    Ok(FitOptions {
+        data: a.data,
+        targets: commands::parse_targets(&a.target)?,
+        horizon: a.horizon,
+        out: a.out,
+        split: a.split,
+        folds: a.folds,
+        seed: a.seed,
+        params: FitParams {
+            forest: ForestParams {
+                n_estimators: a.n_estimators,
+                max_depth: a.max_depth,
+                min_samples_leaf: a.min_samples_leaf,
+                max_features: a.max_features,
+                bootstrap: true,
+                seed: a.seed,
+            },
+            alpha: a.alpha,
+            preprocess: PreprocessParams {
+                clip_quantile: a.clip_quantile,
+                max_abs_r: a.max_corr,
+                gaussianise_skew: a.gaussianise,
+            },
+            coverage: a.coverage,
+        },
+        save_matrix: a.save_matrix,
+        quiet,
+    })
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let json = cli.json;
+    let stdout = &mut std::io::stdout().lock();
     match cli.cmd {
         Cmd::Collect { procfs: _, seconds, interval_ms, out } => {
-            let opts = trainer::collect::CollectOptions { seconds, interval_ms, out: out.clone(), quiet: cli.json };
+            let opts = trainer::collect::CollectOptions { seconds, interval_ms, out: out.clone(), quiet: json };
             let s = trainer::collect::run(&opts)?;
-            if cli.json {
+            if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
             } else {
                 eprintln!(
                     "wrote {} rows from {} processes in {} passes to {} ({} processes without readable /proc/PID/io: I/O columns 0)",
                     s.rows, s.processes_seen, s.passes, out.display(), s.processes_without_io
                 );
+            }
+        }
+        Cmd::Fit(args) => {
+            let report = commands::fit(&fit_options(args, json)?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                trainer::report::write_fit(stdout, &report)?;
+            }
+        }
+        Cmd::Predict { model, data, out } => {
+            let n = match &out {
+                Some(p) => {
+                    let f = std::fs::File::create(p).map_err(|e| anyhow::anyhow!("creating {}: {e}", p.display()))?;
+                    commands::predict(&model, &data, &mut std::io::BufWriter::new(f), json)?
+                }
+                None => commands::predict(&model, &data, stdout, json)?,
+            };
+            if let (Some(p), false) = (&out, json) {
+                eprintln!("wrote {n} predictions to {}", p.display());
+            }
+        }
+        Cmd::Eval { model, data } => {
+            let (summary, scores) = commands::eval(&model, &data, json)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "data": summary, "scores": scores }))?);
+            } else {
+                use std::io::Write;
+                writeln!(stdout, "{}: {} samples, {} processes -> {} rows scored", summary.file, summary.samples, summary.processes, summary.supervised_rows)?;
+                for s in &scores {
+                    writeln!(stdout)?;
+                    trainer::report::write_scores(stdout, s)?;
+                }
             }
         }
     }

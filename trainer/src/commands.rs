@@ -1,0 +1,376 @@
+//! The subcommands' flows, each a function from options to a result the front end prints:
+//! `fit` (data → split → models → scores → blob), `predict` and `eval` (blob + data → rows, scores).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use procperf_model::blob::ModelRef;
+use procperf_model::schema::{Target, FEATURE_NAMES, HORIZON, N_FEATURES};
+
+use crate::conformal::Interval;
+use crate::data::{read_samples, Samples};
+use crate::dataset::{self, Dataset, Split, SplitBy};
+use crate::evaluate::{evaluate, Predictions, TargetScores};
+use crate::export::{self, BaselineParams, Manifest};
+use crate::forest::{bin_features, Matrix};
+use crate::progress;
+use crate::report::{CvSummary, DataSummary, FitReport, TargetDetails};
+use crate::train::{self, FitParams, TargetFit};
+
+/// Parses a `--target` value: one target name or `all`.
+pub fn parse_targets(s: &str) -> Result<Vec<Target>> {
+    if s == "all" {
+        return Ok(Target::ALL.to_vec());
+    }
+    let mut out = Vec::new();
+    for name in s.split(',') {
+        match Target::ALL.iter().find(|t| t.name() == name.trim()) {
+            Some(t) => out.push(*t),
+            None => {
+                let known: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
+                bail!("unknown target {name:?}: expected one of {} or all", known.join(", "));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Options of `trainer fit`.
+#[derive(Clone, Debug)]
+pub struct FitOptions {
+    pub data: PathBuf,
+    pub targets: Vec<Target>,
+    pub horizon: Option<usize>,
+    pub out: PathBuf,
+    pub split: SplitBy,
+    pub folds: Option<usize>,
+    pub seed: u64,
+    pub params: FitParams,
+    pub save_matrix: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// The interval most samples were taken at, ms (for the blob header).
+fn typical_interval_ms(samples: &Samples) -> u32 {
+    let mut iv: Vec<u64> = samples.rows.iter().step_by(11).map(|r| r.sample.interval_ns / 1_000_000).collect();
+    iv.sort_unstable();
+    iv.get(iv.len() / 2).copied().unwrap_or(1000).clamp(1, u32::MAX as u64) as u32
+}
+
+fn check_horizon(h: Option<usize>) -> Result<()> {
+    match h {
+        Some(h) if h != HORIZON => bail!(
+            "--horizon {h}: this build's feature schema fixes the horizon at {HORIZON} intervals \
+             (procperf_model::schema::HORIZON, part of the schema id the kernel checks); \
+             change it there to train for another horizon"
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Reads a capture and builds its supervised rows, failing clearly when there are none.
+pub fn load(path: &Path, with_targets: bool, quiet: bool) -> Result<(Samples, Dataset)> {
+    let samples = read_samples(path, !quiet)?;
+    if samples.rows.is_empty() {
+        bail!("reading {}: header only, no sample rows", path.display());
+    }
+    let ds = dataset::build(&samples, with_targets);
+    if ds.is_empty() {
+        bail!(
+            "{}: {} samples give no supervised rows: a row needs {} consecutive samples of one \
+             process ({} of history{})",
+            path.display(),
+            samples.rows.len(),
+            procperf_model::history::HISTORY_LEN + if with_targets { HORIZON } else { 0 },
+            procperf_model::history::HISTORY_LEN,
+            if with_targets { format!(", {HORIZON} ahead") } else { String::new() }
+        );
+    }
+    Ok((samples, ds))
+}
+
+/// Fits every requested target on one split; returns fits and test scores.
+fn fit_split(
+    ds: &Dataset,
+    split: &Split,
+    targets: &[Target],
+    params: &FitParams,
+    quiet: bool,
+) -> Result<(Dataset, Dataset, Dataset, Vec<TargetFit>, Vec<TargetScores>)> {
+    let train = ds.subset(&split.train);
+    let cal = ds.subset(&split.calibration);
+    let test = ds.subset(&split.test);
+    let frame = train::frame(&train);
+    let binned = bin_features(Matrix::new(&train.x, N_FEATURES));
+    let bar = progress::steps(
+        (targets.len() * params.forest.n_estimators) as u64,
+        !quiet,
+        &format!("fitting {} targets on {} rows", targets.len(), train.len()),
+    );
+    let mut fits = Vec::new();
+    let mut scores = Vec::new();
+    for &t in targets {
+        let fit = train::fit_target(&train, &frame, &binned, &cal, t, params, &bar)?;
+        scores.push(evaluate(&test, t, &fit.predictions(&test)));
+        fits.push(fit);
+    }
+    bar.finish_and_clear();
+    Ok((train, cal, test, fits, scores))
+}
+
+/// `trainer fit`.
+pub fn fit(opts: &FitOptions) -> Result<FitReport> {
+    check_horizon(opts.horizon)?;
+    if opts.targets.is_empty() {
+        bail!("no target to fit");
+    }
+    let (samples, ds) = load(&opts.data, true, opts.quiet)?;
+    let split = dataset::split(&ds, opts.split, opts.seed)?;
+    let (train, cal, test, fits, scores) = fit_split(&ds, &split, &opts.targets, &opts.params, opts.quiet)?;
+
+    if let Some(dir) = &opts.save_matrix {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        save_matrix(&dir.join("train.csv"), &train)?;
+        save_matrix(&dir.join("calibration.csv"), &cal)?;
+        save_matrix(&dir.join("test.csv"), &test)?;
+    }
+
+    let cv = match opts.folds {
+        Some(k) => {
+            let folds = dataset::folds(&ds, opts.split, k, opts.seed)?;
+            let mut per_fold = Vec::new();
+            for f in &folds {
+                per_fold.push(fit_split(&ds, f, &opts.targets, &opts.params, opts.quiet)?.4);
+            }
+            Some(CvSummary { folds: k, per_fold })
+        }
+        None => None,
+    };
+
+    let file = opts.data.display().to_string();
+    let interval_ms = typical_interval_ms(&samples);
+    let model = export::model_f64(&fits, interval_ms, opts.params.coverage, export::metadata_text(&file, &scores));
+    let (bytes, qerr) = export::quantise(&model, &test)?;
+
+    let mut details = Vec::new();
+    for (fit, s) in fits.iter().zip(&scores) {
+        let active: Vec<usize> = (0..test.len()).filter(|&i| test.is_active(i)).collect();
+        let mae_active = |deltas: &[f64]| -> Option<f64> {
+            if active.is_empty() {
+                return None;
+            }
+            let e: f64 = active
+                .iter()
+                .map(|&i| {
+                    let lvl = test.level(i, fit.target) as f64;
+                    ((lvl + deltas[i]).max(0.0) - test.truth_level(i, fit.target)).abs()
+                })
+                .sum();
+            Some(e / active.len() as f64)
+        };
+        let q = qerr.iter().find(|(t, _)| *t == fit.target).map(|(_, e)| *e);
+        details.push(TargetDetails {
+            target: fit.target.name().into(),
+            ewma_alpha: fit.ewma_alpha,
+            train_mean_delta: fit.train_mean,
+            preprocessing: fit.pipeline.report.clone(),
+            linear_mae_active_clipped: mae_active(&fit.clipped_linear_deltas(&test)),
+            linear_mae_active_exported: s.model("linear").and_then(|m| m.active).map(|m| m.mae),
+            top_features: fit.importances.iter().take(10).cloned().collect(),
+            linear_fit_s: fit.linear_fit_s,
+            forest_fit_s: fit.forest_fit_s,
+            forest_nodes: fit.forest.trees.iter().map(|t| t.nodes.len()).sum(),
+            quant_max_abs_err_linear: q.map(|e| e.linear_max),
+            quant_mean_abs_err_linear: q.map(|e| e.linear_mean),
+            quant_max_abs_err_forest: q.map(|e| e.forest_max),
+            quant_mean_abs_err_forest: q.map(|e| e.forest_mean),
+        });
+    }
+
+    let params = serde_json::json!({
+        "forest": opts.params.forest,
+        "ridge_alpha": opts.params.alpha,
+        "preprocess": opts.params.preprocess,
+        "coverage": opts.params.coverage,
+        "split": opts.split,
+        "seed": opts.seed,
+    });
+    let manifest = Manifest {
+        schema_id: export::schema_id_hex(),
+        n_features: N_FEATURES,
+        feature_names: export::feature_names(),
+        horizon: HORIZON,
+        interval_ms,
+        coverage_permille: model.coverage_permille,
+        targets: opts.targets.iter().map(|t| t.name().to_owned()).collect(),
+        params: params.clone(),
+        baselines: fits
+            .iter()
+            .map(|f| BaselineParams { target: f.target.name().into(), ewma_alpha: f.ewma_alpha, train_mean_delta: f.train_mean })
+            .collect(),
+        blob_bytes: bytes.len(),
+        forest_nodes: details.iter().map(|d| (d.target.clone(), d.forest_nodes)).collect(),
+        quantisation: qerr.iter().map(|(t, e)| (t.name().to_owned(), *e)).collect(),
+        metrics_summary: scores.iter().map(summary_json).collect(),
+        trained_on: file.clone(),
+    };
+    let bin = export::write(&opts.out, &bytes, &manifest)?;
+
+    let report = FitReport {
+        data: DataSummary {
+            file,
+            samples: samples.rows.len(),
+            processes: ds.n_processes,
+            runs: ds.n_runs,
+            supervised_rows: ds.len(),
+            train_rows: train.len(),
+            calibration_rows: cal.len(),
+            test_rows: test.len(),
+            split: format!("{:?}", opts.split).to_lowercase(),
+        },
+        horizon: HORIZON,
+        params,
+        scores,
+        details,
+        cv,
+        model: Some(bin.display().to_string()),
+    };
+    let metrics = opts.out.join("metrics.json");
+    std::fs::write(&metrics, serde_json::to_string_pretty(&report)? + "\n")
+        .with_context(|| format!("writing {}", metrics.display()))?;
+    Ok(report)
+}
+
+fn summary_json(s: &TargetScores) -> serde_json::Value {
+    let mae = |m: &str| s.model(m).and_then(|m| m.active).map(|x| x.mae);
+    serde_json::json!({
+        "target": s.target,
+        "active_rows": s.active_rows,
+        "mae_active": {
+            "persistence": mae("persistence"), "ewma": mae("ewma"), "mean": mae("mean"),
+            "linear": mae("linear"), "forest": mae("forest"),
+        },
+        "forest_over_persistence_active": s.mae_ratio("forest", "persistence", true),
+        "forest_over_ewma_active": s.mae_ratio("forest", "ewma", true),
+        "forest_coverage_all": s.model("forest").and_then(|m| m.coverage_all),
+        "forest_coverage_active": s.model("forest").and_then(|m| m.coverage_active),
+    })
+}
+
+/// Writes supervised rows as CSV: identity, features by schema name, current levels and learned
+/// targets, so other tools fit on exactly these rows.
+pub fn save_matrix(path: &Path, ds: &Dataset) -> Result<()> {
+    let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = BufWriter::new(f);
+    let mut header: Vec<String> = vec!["t_ms".into(), "pid".into(), "comm".into()];
+    header.extend(FEATURE_NAMES.iter().map(|s| s.to_string()));
+    header.extend(Target::ALL.iter().map(|t| format!("level_{}", t.name())));
+    header.extend(Target::ALL.iter().map(|t| format!("target_{}", t.name())));
+    header.push("active".into());
+    let ctx = || format!("writing {}", path.display());
+    writeln!(w, "{}", header.join(",")).with_context(ctx)?;
+    for i in 0..ds.len() {
+        let m = &ds.meta[i];
+        write!(w, "{},{},{}", m.t_ms, m.pid, crate::data::clean_comm(&ds.comms[m.comm as usize])).with_context(ctx)?;
+        for v in ds.row(i) {
+            write!(w, ",{v}").with_context(ctx)?;
+        }
+        for v in &ds.levels[i] {
+            write!(w, ",{v}").with_context(ctx)?;
+        }
+        for v in &ds.targets[i] {
+            write!(w, ",{v}").with_context(ctx)?;
+        }
+        writeln!(w, ",{}", u8::from(ds.is_active(i))).with_context(ctx)?;
+    }
+    w.flush().with_context(ctx)
+}
+
+/// Fixed-point predictions of a blob for every row: `(linear, forest, lo, hi)` levels per target,
+/// the band around the forest's forecast.
+fn blob_predictions(model: &ModelRef<'_>, ds: &Dataset, target: Target) -> Option<Vec<[i64; 4]>> {
+    model.target(target)?;
+    Some(
+        (0..ds.len())
+            .map(|i| {
+                let p = model.predict(target, ds.row(i), ds.level(i, target)).expect("target present");
+                [p.linear, p.forest, p.forest_lo, p.forest_hi]
+            })
+            .collect(),
+    )
+}
+
+/// `trainer predict`: one output row per input row with a full history.
+pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Result<usize> {
+    let bytes = export::read_blob(blob)?;
+    let model = export::parse_blob(&bytes, blob)?;
+    let (_, ds) = load(data, false, quiet)?;
+    let targets: Vec<Target> = Target::ALL.into_iter().filter(|t| model.target(*t).is_some()).collect();
+    let preds: Vec<Vec<[i64; 4]>> = targets.iter().map(|t| blob_predictions(&model, &ds, *t).expect("present")).collect();
+    let mut header: Vec<String> = vec!["t_ms".into(), "pid".into(), "comm".into()];
+    for t in &targets {
+        for col in ["current", "linear", "forest", "lo", "hi"] {
+            header.push(format!("{}_{col}", t.name()));
+        }
+    }
+    writeln!(out, "{}", header.join(","))?;
+    for i in 0..ds.len() {
+        let m = &ds.meta[i];
+        write!(out, "{},{},{}", m.t_ms, m.pid, crate::data::clean_comm(&ds.comms[m.comm as usize]))?;
+        for (t, p) in targets.iter().zip(&preds) {
+            let [lin, forest, lo, hi] = p[i];
+            write!(out, ",{},{lin},{forest},{lo},{hi}", ds.level(i, *t))?;
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(ds.len())
+}
+
+/// `trainer eval`: scores a blob's fixed-point predictions on every supervised row of a capture,
+/// beside persistence and, when the manifest is beside the blob, the training mean and EWMA.
+pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<TargetScores>)> {
+    let bytes = export::read_blob(blob)?;
+    let model = export::parse_blob(&bytes, blob)?;
+    let manifest = export::read_manifest(blob);
+    let (samples, ds) = load(data, true, quiet)?;
+    let mut all = Vec::new();
+    for t in Target::ALL {
+        let Some(tm) = model.target(t) else { continue };
+        // Predicted changes straight from the fixed-point evaluators (evaluate() clamps levels at 0
+        // as ModelRef::predict does, and needs the unclamped change for the band).
+        let lin_raw: Vec<f64> = (0..ds.len()).map(|i| tm.linear.predict_delta(ds.row(i)) as f64).collect();
+        let forest_raw: Vec<f64> = (0..ds.len()).map(|i| tm.forest.predict_delta(ds.row(i)) as f64).collect();
+        let iv = |o: procperf_model::blob::IntervalOffsets| Interval {
+            lo: o.lo as f64,
+            hi: o.hi as f64,
+            nominal: model.coverage_permille() as f64 / 1000.0,
+            n: 0,
+        };
+        let mut preds = vec![Predictions { model: "persistence".into(), deltas: vec![0.0; ds.len()], interval: None }];
+        if let Some(b) = manifest.as_ref().and_then(|m| m.baselines.iter().find(|b| b.target == t.name())) {
+            preds.push(Predictions { model: "mean".into(), deltas: vec![b.train_mean_delta; ds.len()], interval: None });
+            preds.push(Predictions {
+                model: "ewma".into(),
+                deltas: crate::baseline::ewma_deltas(&ds, t, b.ewma_alpha),
+                interval: None,
+            });
+        }
+        preds.push(Predictions { model: "linear".into(), deltas: lin_raw, interval: Some(iv(tm.linear_interval)) });
+        preds.push(Predictions { model: "forest".into(), deltas: forest_raw, interval: Some(iv(tm.forest_interval)) });
+        all.push(evaluate(&ds, t, &preds));
+    }
+    let summary = DataSummary {
+        file: data.display().to_string(),
+        samples: samples.rows.len(),
+        processes: ds.n_processes,
+        runs: ds.n_runs,
+        supervised_rows: ds.len(),
+        test_rows: ds.len(),
+        split: "none (all rows scored)".into(),
+        ..Default::default()
+    };
+    Ok((summary, all))
+}

@@ -1,0 +1,208 @@
+//! Fitting one target: the linear model through its preprocessing pipeline (folded back onto the
+//! raw integer features, as the kernel evaluates it), the forest on the raw integer features, the
+//! baselines' parameters, and split-conformal intervals from the calibration rows.
+//!
+//! Output is the model crate's float models ([`LinearF64`], [`ForestF64`]), which `export` quantises;
+//! metrics are computed with the model crate's float evaluators, so what is scored is what is
+//! exported up to the documented quantisation error.
+
+use std::time::Instant;
+
+use procperf_model::float::{features_f64, ForestF64, IntervalF64, LinearF64, NodeF64, TreeF64};
+use procperf_model::schema::{Target, FEATURE_NAMES, N_FEATURES};
+
+use crate::baseline;
+use crate::conformal::{self, Interval};
+use crate::dataset::Dataset;
+use crate::evaluate::Predictions;
+use crate::forest::{self, Binned, ForestParams};
+use crate::linear;
+use crate::preprocess::{Frame, Pipeline, PreprocessParams};
+
+/// Everything `fit` needs besides the data.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FitParams {
+    pub forest: ForestParams,
+    /// Ridge penalty on standardised features.
+    pub alpha: f64,
+    pub preprocess: PreprocessParams,
+    /// Nominal interval coverage (0.8 = 10 %..90 % band).
+    pub coverage: f64,
+}
+
+impl Default for FitParams {
+    fn default() -> Self {
+        Self { forest: ForestParams::default(), alpha: 1.0, preprocess: PreprocessParams::default(), coverage: 0.8 }
+    }
+}
+
+/// The fitted models and baseline parameters of one target.
+#[derive(Clone, Debug)]
+pub struct TargetFit {
+    pub target: Target,
+    /// Folded onto raw features, with its calibrated interval: what the blob carries.
+    pub linear: LinearF64,
+    pub forest: ForestF64,
+    pub linear_interval: Interval,
+    pub forest_interval: Interval,
+    /// The linear model before folding, with its pipeline (to measure the effect of clipping).
+    pub ridge: linear::Ridge,
+    pub pipeline: Pipeline,
+    /// Float-only diagnostic: the linear model with signed log1p on heavy-tailed columns
+    /// (`--gaussianise`), which cannot be folded into the kernel's linear form.
+    pub linear_log: Option<(Pipeline, linear::Ridge)>,
+    pub ewma_alpha: f64,
+    pub train_mean: f64,
+    /// Feature importances of the forest, largest first.
+    pub importances: Vec<(String, f64)>,
+    pub linear_fit_s: f64,
+    pub forest_fit_s: f64,
+}
+
+/// Integer feature rows as a float frame named by the schema, clamped like the evaluators.
+pub fn frame(ds: &Dataset) -> Frame {
+    let mut data = Vec::with_capacity(ds.len() * N_FEATURES);
+    for i in 0..ds.len() {
+        data.extend_from_slice(&features_f64(ds.row(i)));
+    }
+    Frame { data, names: FEATURE_NAMES.iter().map(|s| s.to_string()).collect() }
+}
+
+/// Converts a fitted forest to the model crate's float representation.
+pub fn forest_f64(f: &forest::Forest, interval: Interval) -> ForestF64 {
+    let trees = f
+        .trees
+        .iter()
+        .map(|t| TreeF64 {
+            nodes: t
+                .nodes
+                .iter()
+                .map(|n| match n.feature {
+                    Some(feat) => NodeF64::Split {
+                        feature: feat as usize,
+                        threshold: n.threshold as f64,
+                        left: n.left as usize,
+                        right: n.right as usize,
+                    },
+                    None => NodeF64::Leaf { value: n.value },
+                })
+                .collect(),
+        })
+        .collect();
+    ForestF64 { trees, interval: IntervalF64 { lo: interval.lo, hi: interval.hi } }
+}
+
+/// Predicted changes of a float linear model on every row.
+pub fn linear_deltas(m: &LinearF64, ds: &Dataset) -> Vec<f64> {
+    (0..ds.len()).map(|i| m.predict_delta(&features_f64(ds.row(i)))).collect()
+}
+
+/// Predicted changes of a float forest on every row.
+pub fn forest_deltas(m: &ForestF64, ds: &Dataset) -> Vec<f64> {
+    use rayon::prelude::*;
+    (0..ds.len()).into_par_iter().map(|i| m.predict_delta(&features_f64(ds.row(i)))).collect()
+}
+
+/// Fits both models of `target` on `train` and calibrates their intervals on `cal`.
+pub fn fit_target(
+    train: &Dataset,
+    train_frame: &Frame,
+    binned: &Binned,
+    cal: &Dataset,
+    target: Target,
+    params: &FitParams,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<TargetFit> {
+    let y = train.y(target);
+    let alpha_iv = 1.0 - params.coverage;
+
+    let linear_log = match params.preprocess.gaussianise_skew {
+        Some(_) => {
+            let (p, z) = Pipeline::fit_transform(train_frame, &params.preprocess);
+            let r = linear::fit(&z.data, z.n_cols(), &y, params.alpha)
+                .map_err(|e| anyhow::anyhow!("fitting the gaussianised linear model for {}: {e}", target.name()))?;
+            Some((p, r))
+        }
+        None => None,
+    };
+    let foldable = PreprocessParams { gaussianise_skew: None, ..params.preprocess.clone() };
+    let t0 = Instant::now();
+    let (pipeline, z) = Pipeline::fit_transform(train_frame, &foldable);
+    let ridge = linear::fit(&z.data, z.n_cols(), &y, params.alpha)
+        .map_err(|e| anyhow::anyhow!("fitting the linear model for {}: {e}", target.name()))?;
+    let (weights, intercept) = pipeline.fold(&ridge.coef, ridge.intercept);
+    let mut lin = LinearF64 { intercept, weights, interval: IntervalF64::default() };
+    let linear_fit_s = t0.elapsed().as_secs_f64();
+
+    let t0 = Instant::now();
+    let (forest, info) = forest::fit_binned(binned, &y, &params.forest, bar);
+    let forest_fit_s = t0.elapsed().as_secs_f64();
+
+    let cal_y = cal.y(target);
+    let residuals = |pred: Vec<f64>| -> Vec<f64> { cal_y.iter().zip(pred).map(|(t, p)| t - p).collect() };
+    let linear_interval = conformal::calibrate(&residuals(linear_deltas(&lin, cal)), alpha_iv)
+        .ok_or_else(|| anyhow::anyhow!("no calibration rows"))?;
+    let mut ff = forest_f64(&forest, Interval::default());
+    let forest_interval = conformal::calibrate(&residuals(forest_deltas(&ff, cal)), alpha_iv)
+        .ok_or_else(|| anyhow::anyhow!("no calibration rows"))?;
+    lin.interval = IntervalF64 { lo: linear_interval.lo, hi: linear_interval.hi };
+    ff.interval = IntervalF64 { lo: forest_interval.lo, hi: forest_interval.hi };
+
+    let mut importances: Vec<(String, f64)> =
+        FEATURE_NAMES.iter().map(|s| s.to_string()).zip(info.importances).collect();
+    importances.sort_by(|a, b| b.1.total_cmp(&a.1));
+
+    Ok(TargetFit {
+        target,
+        linear: lin,
+        forest: ff,
+        linear_interval,
+        forest_interval,
+        ridge,
+        pipeline,
+        linear_log,
+        ewma_alpha: baseline::fit_ewma_alpha(train, target),
+        train_mean: y.iter().sum::<f64>() / y.len().max(1) as f64,
+        importances,
+        linear_fit_s,
+        forest_fit_s,
+    })
+}
+
+impl TargetFit {
+    /// Predicted changes of the baselines and both models on every row of `ds`.
+    pub fn predictions(&self, ds: &Dataset) -> Vec<Predictions> {
+        let mut v = vec![
+            Predictions { model: "persistence".into(), deltas: vec![0.0; ds.len()], interval: None },
+            Predictions { model: "mean".into(), deltas: vec![self.train_mean; ds.len()], interval: None },
+            Predictions {
+                model: "ewma".into(),
+                deltas: baseline::ewma_deltas(ds, self.target, self.ewma_alpha),
+                interval: None,
+            },
+            Predictions {
+                model: "linear".into(),
+                deltas: linear_deltas(&self.linear, ds),
+                interval: Some(self.linear_interval),
+            },
+            Predictions {
+                model: "forest".into(),
+                deltas: forest_deltas(&self.forest, ds),
+                interval: Some(self.forest_interval),
+            },
+        ];
+        if let Some((p, r)) = &self.linear_log {
+            let z = p.transform(&frame(ds), true);
+            let deltas = z.data.chunks_exact(z.n_cols().max(1)).map(|row| r.predict(row)).collect();
+            v.push(Predictions { model: "linear_log".into(), deltas, interval: None });
+        }
+        v
+    }
+
+    /// Predicted changes of the linear model with the training clip bounds applied to the features
+    /// (what the float pipeline computes; the exported model has no clipping).
+    pub fn clipped_linear_deltas(&self, ds: &Dataset) -> Vec<f64> {
+        let z = self.pipeline.transform(&frame(ds), true);
+        z.data.chunks_exact(z.n_cols().max(1)).map(|r| self.ridge.predict(r)).collect()
+    }
+}
