@@ -103,7 +103,9 @@ fn fit_split(
     let cal = ds.subset(&split.calibration);
     let test = ds.subset(&split.test);
     let frame = train::frame(&train);
+    let t0 = std::time::Instant::now();
     let binned = bin_features(Matrix::new(&train.x, N_FEATURES));
+    let binning_s = t0.elapsed().as_secs_f64();
     let bar = progress::steps(
         (targets.len() * params.forest.n_estimators) as u64,
         !quiet,
@@ -112,7 +114,8 @@ fn fit_split(
     let mut fits = Vec::new();
     let mut scores = Vec::new();
     for &t in targets {
-        let fit = train::fit_target(&train, &frame, &binned, &cal, t, params, &bar)?;
+        let mut fit = train::fit_target(&train, &frame, &binned, &cal, t, params, &bar)?;
+        fit.binning_s = binning_s;
         scores.push(evaluate(&test, t, &fit.predictions(&test)));
         fits.push(fit);
     }
@@ -182,6 +185,9 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             linear_fit_s: fit.linear_fit_s,
             forest_fit_s: fit.forest_fit_s,
             forest_nodes: fit.forest.trees.iter().map(|t| t.nodes.len()).sum(),
+            binning_s: fit.binning_s,
+            linear_r2_change: r2_change(&test, fit.target, &train::linear_deltas(&fit.linear, &test)),
+            forest_r2_change: r2_change(&test, fit.target, &train::forest_deltas(&fit.forest, &test)),
             quant_max_abs_err_linear: q.map(|e| e.linear_max),
             quant_mean_abs_err_linear: q.map(|e| e.linear_mean),
             quant_max_abs_err_forest: q.map(|e| e.forest_max),
@@ -241,6 +247,10 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
     std::fs::write(&metrics, serde_json::to_string_pretty(&report)? + "\n")
         .with_context(|| format!("writing {}", metrics.display()))?;
     Ok(report)
+}
+
+fn r2_change(ds: &Dataset, t: Target, pred: &[f64]) -> f64 {
+    crate::metrics::score(&ds.y(t), pred).map(|s| s.r2).unwrap_or(f64::NAN)
 }
 
 fn summary_json(s: &TargetScores) -> serde_json::Value {

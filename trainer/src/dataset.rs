@@ -192,6 +192,9 @@ pub struct Split {
 pub const TEST_FRACTION: f64 = 0.25;
 pub const CALIBRATION_FRACTION: f64 = 0.2;
 
+/// Weight of an idle row relative to an active one when group splits share out rows.
+pub const IDLE_ROW_WEIGHT: f64 = 0.02;
+
 /// Groups in seeded random order, then greedily filled into parts of the wanted row shares.
 fn group_assignment(ds: &Dataset, idx: &[usize], shares: &[f64], seed: u64) -> Vec<Vec<usize>> {
     let mut per_group: HashMap<u32, Vec<usize>> = HashMap::new();
@@ -205,7 +208,13 @@ fn group_assignment(ds: &Dataset, idx: &[usize], shares: &[f64], seed: u64) -> V
     for i in (1..groups.len()).rev() {
         groups.swap(i, rng.below(i + 1));
     }
-    let total = idx.len() as f64;
+    // Shares are of weighted rows: an active row weighs 1, an idle one IDLE_ROW_WEIGHT. Active rows
+    // are 1-3 % of all and concentrated in a few programs; weighing by plain row count could leave
+    // a part (and so its metrics or its calibration) with almost no active row.
+    let weight = |rows: &[usize]| -> f64 {
+        rows.iter().map(|&i| if ds.is_active(i) { 1.0 } else { IDLE_ROW_WEIGHT }).sum()
+    };
+    let total = weight(idx);
     let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares.len() + 1];
     let mut part = 0;
     let mut filled = 0.0;
@@ -216,7 +225,7 @@ fn group_assignment(ds: &Dataset, idx: &[usize], shares: &[f64], seed: u64) -> V
             filled = 0.0;
         }
         let rows = &per_group[&g];
-        filled += rows.len() as f64;
+        filled += weight(rows);
         parts[part].extend_from_slice(rows);
     }
     for p in &mut parts {

@@ -27,11 +27,21 @@ pub struct ForestParams {
     pub max_features: f64,
     pub bootstrap: bool,
     pub seed: u64,
+    /// What a leaf predicts: the mean of its rows (squared error, scikit-learn's default) or their
+    /// median (absolute error; the tree's splits are still chosen by variance reduction).
+    pub leaf: LeafValue,
+}
+
+/// See [`ForestParams::leaf`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+pub enum LeafValue {
+    Mean,
+    Median,
 }
 
 impl Default for ForestParams {
     fn default() -> Self {
-        Self { n_estimators: 32, max_depth: 8, min_samples_leaf: 5, max_features: 1.0, bootstrap: true, seed: 0 }
+        Self { n_estimators: 32, max_depth: 8, min_samples_leaf: 5, max_features: 1.0, bootstrap: true, seed: 0, leaf: LeafValue::Mean }
     }
 }
 
@@ -287,6 +297,24 @@ impl Grower<'_> {
         all
     }
 
+    /// Sets a leaf's value to the weighted median of its rows when asked to.
+    fn finish_leaf(&mut self, id: u32, rows: &[u32]) {
+        if self.params.leaf != LeafValue::Median || rows.is_empty() {
+            return;
+        }
+        let mut v: Vec<(f64, f64)> = rows.iter().map(|&r| (self.y[r as usize], self.weight[r as usize])).collect();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let half = v.iter().map(|p| p.1).sum::<f64>() / 2.0;
+        let mut acc = 0.0;
+        for (y, w) in &v {
+            acc += w;
+            if acc >= half {
+                self.nodes[id as usize].value = *y;
+                return;
+            }
+        }
+    }
+
     /// Grows the subtree over `rows`, returning its node index.
     fn grow(&mut self, rows: &mut [u32], depth: usize) -> u32 {
         let mut total = Bin::default();
@@ -300,11 +328,15 @@ impl Grower<'_> {
         self.nodes.push(Node { feature: None, threshold: 0, left: 0, right: 0, value });
         let min_leaf = self.params.min_samples_leaf.max(1);
         if depth >= self.params.max_depth || rows.len() < 2 * min_leaf || total.w <= 0.0 {
+            self.finish_leaf(id, rows);
             return id;
         }
         let features = self.sample_features();
         let hist = self.histograms(rows, &features);
-        let Some(split) = self.best_split(&hist, &features, total) else { return id };
+        let Some(split) = self.best_split(&hist, &features, total) else {
+            self.finish_leaf(id, rows);
+            return id;
+        };
         let n = self.binned.n;
         let col = &self.binned.bins[split.feature * n..(split.feature + 1) * n];
         let mut mid = 0;

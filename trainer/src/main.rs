@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use trainer::commands::{self, FitOptions};
 use trainer::dataset::SplitBy;
-use trainer::forest::ForestParams;
+use trainer::forest::{ForestParams, LeafValue};
 use trainer::preprocess::PreprocessParams;
 use trainer::train::FitParams;
 
@@ -82,6 +82,9 @@ struct FitArgs {
     /// Fraction of features tried per split (1.0 = all, as scikit-learn's regressor default).
     #[arg(long, default_value_t = 1.0)]
     max_features: f64,
+    /// Leaf prediction: mean (squared error, as scikit-learn) or median (absolute error).
+    #[arg(long, value_enum, default_value_t = LeafValue::Mean)]
+    leaf: LeafValue,
     /// Ridge penalty on standardised features.
     #[arg(long, default_value_t = 1.0)]
     alpha: f64,
@@ -95,6 +98,9 @@ struct FitArgs {
     /// (not exportable: the kernel's linear model is linear in raw features).
     #[arg(long)]
     gaussianise: Option<f64>,
+    /// Winsorise training targets to these quantiles (0 disables).
+    #[arg(long, default_value_t = 0.001)]
+    target_clip_quantile: f64,
     /// Nominal coverage of the conformal intervals.
     #[arg(long, default_value_t = 0.8)]
     coverage: f64,
@@ -129,6 +135,7 @@ fn fit_options(a: FitArgs, quiet: bool) -> Result<FitOptions> {
                 max_features: a.max_features,
                 bootstrap: true,
                 seed: a.seed,
+                leaf: a.leaf,
             },
             alpha: a.alpha,
             preprocess: PreprocessParams {
@@ -137,6 +144,7 @@ fn fit_options(a: FitArgs, quiet: bool) -> Result<FitOptions> {
                 gaussianise_skew: a.gaussianise,
             },
             coverage: a.coverage,
+            target_clip_quantile: a.target_clip_quantile,
         },
         save_matrix: a.save_matrix,
         quiet,

@@ -34,6 +34,12 @@ pub struct TargetDetails {
     pub linear_fit_s: f64,
     pub forest_fit_s: f64,
     pub forest_nodes: usize,
+    /// Time to bin the training features, shared by the forests of all targets.
+    pub binning_s: f64,
+    /// R² of the learned value (the change) on test rows, float models: the number to compare
+    /// with other libraries fitted on the same `--save-matrix` rows.
+    pub linear_r2_change: f64,
+    pub forest_r2_change: f64,
     /// Fixed-point (blob) vs float predictions on test rows, target units.
     pub quant_max_abs_err_linear: Option<f64>,
     pub quant_mean_abs_err_linear: Option<f64>,
