@@ -1,1 +1,120 @@
-fn main() {}
+//! Per-process cost of what the kernel does every pass: features, linear models, forests.
+//!
+//! Model shape for the forest numbers: 32 trees of depth 8 per target, all four targets.
+//!
+//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
+//! 2-core machine is shared with kernel builds, and wall time would mostly measure waiting.
+
+use std::hint::black_box;
+
+use criterion::measurement::{Measurement, ValueFormatter};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use procperf_model::blob::parse;
+use procperf_model::features::compute;
+use procperf_model::schema::Target;
+use procperf_model::synth::{busy_history, random_features, random_model, Rng};
+use procperf_model::target::current_levels;
+
+fn bench(c: &mut Criterion<ThreadCpu>) {
+    let history = busy_history(42);
+    let bytes = random_model(42, 32, 8).quantize().unwrap().to_checked_bytes().unwrap();
+    let model = parse(&bytes).unwrap();
+    let mut rng = Rng(3);
+    // Several feature vectors so the forest walks take different paths.
+    let rows: Vec<_> = (0..64).map(|_| random_features(&mut rng)).collect();
+    let levels = current_levels(&history.window().unwrap());
+
+    c.bench_function("features/compute", |b| b.iter(|| compute(black_box(&history))));
+
+    let mut i = 0;
+    c.bench_function("linear/all_targets", |b| {
+        b.iter(|| {
+            i = (i + 1) % rows.len();
+            let x = black_box(&rows[i]);
+            Target::ALL.map(|t| model.target(t).map(|m| m.linear.predict_delta(x)))
+        })
+    });
+    c.bench_function("forest/all_targets_32x8", |b| {
+        b.iter(|| {
+            i = (i + 1) % rows.len();
+            let x = black_box(&rows[i]);
+            Target::ALL.map(|t| model.target(t).map(|m| m.forest.predict_delta(x)))
+        })
+    });
+    c.bench_function("predict/history_all_targets", |b| {
+        b.iter(|| model.predict_history(black_box(&history)))
+    });
+    c.bench_function("predict/all_targets_given_features", |b| {
+        b.iter(|| {
+            i = (i + 1) % rows.len();
+            model.predict_all(black_box(&rows[i]), &levels)
+        })
+    });
+    c.bench_function("blob/parse_32x8", |b| b.iter(|| parse(black_box(&bytes)).is_ok()));
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .with_measurement(ThreadCpu)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
+    targets = bench
+}
+criterion_main!(benches);
+
+/// CPU time of the calling thread, ns.
+struct ThreadCpu;
+
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux supports.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+impl Measurement for ThreadCpu {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, start: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(start)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        &NsFormatter
+    }
+}
+
+/// Prints CPU nanoseconds with the usual ns / µs / ms scaling.
+struct NsFormatter;
+
+impl ValueFormatter for NsFormatter {
+    fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+        let (div, unit) = match typical {
+            t if t < 1e3 => (1.0, "ns"),
+            t if t < 1e6 => (1e3, "µs"),
+            _ => (1e6, "ms"),
+        };
+        values.iter_mut().for_each(|v| *v /= div);
+        unit
+    }
+    fn scale_throughputs(&self, _typical: f64, _t: &Throughput, values: &mut [f64]) -> &'static str {
+        values.iter_mut().for_each(|v| *v = 1e9 / *v);
+        "elem/s"
+    }
+    fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+        "ns"
+    }
+}

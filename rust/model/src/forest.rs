@@ -13,16 +13,25 @@
 //! [`validate`] proves, without allocating, that every tree is a well-formed preorder binary
 //! tree of depth at most [`MAX_DEPTH`] that exactly fills its range: every offset points
 //! strictly forward and inside its own tree, every feature index is below `N_FEATURES`. Given
-//! that, the walk below needs no checks of its own: a leaf routes to itself (left step 0, right
-//! offset 0), so every tree is walked for exactly the forest's depth, four trees in lockstep so
-//! the CPU overlaps their dependent loads. Slice reads still go through `get`, whose never-taken
-//! fallback keeps the code panic-free without `unsafe`.
+//! that, the walk needs no checks of its own and no branch on the data:
+//!
+//! - a leaf routes to itself: its feature byte [`LEAF`] selects a padding lane holding
+//!   `i32::MAX`, which is above every leaf value (leaves are at most [`LEAF_ABS_MAX`]), so the
+//!   walk "goes right" by the leaf's offset 0;
+//! - so every tree is walked for exactly the forest's depth, eight trees in lockstep so the CPU
+//!   overlaps their dependent loads;
+//! - each step is `i += if x[feature[i]] <= threshold[i] { 1 } else { right[i] }`.
+//!
+//! Node reads go through `get` on slices re-cut to one common length, so the compiler keeps a
+//! single, never-failing bounds check per step and the code stays panic-free without `unsafe`.
 //!
 //! Because features are integers, an integer threshold `floor(t)` routes exactly like the float
 //! threshold `t`: the only difference from the float forest is the rounding of leaf values
 //! (at most 2^-(leaf_frac_bits+1)) and of the final mean (0.5).
 //!
 //! No floats, no allocation, no panics.
+
+use core::hint::select_unpredictable;
 
 use super::fixed::div_round_i64;
 use super::schema::{FEATURE_MAX, N_FEATURES};
@@ -37,6 +46,8 @@ pub const MAX_FOREST_NODES: usize = u16::MAX as usize;
 pub const MAX_LEAF_FRAC_BITS: u32 = 16;
 /// `feature` value that marks a leaf.
 pub const LEAF: u8 = 0xFF;
+/// Largest leaf value magnitude, so that a leaf never compares `>=` the `i32::MAX` padding lane.
+pub const LEAF_ABS_MAX: i32 = i32::MAX - 1;
 /// Smallest valid split threshold: a feature never is at or below it, so the split always goes
 /// right. Thresholds above [`FEATURE_MAX`] would always go left; the largest valid one is
 /// `FEATURE_MAX`.
@@ -48,7 +59,7 @@ const FEATURE_LANES: usize = 64;
 const _: () = assert!(N_FEATURES < FEATURE_LANES && (LEAF as usize & 63) >= N_FEATURES);
 
 /// Trees walked in lockstep.
-const LANES: usize = 4;
+const LANES: usize = 8;
 
 /// Why a forest's arrays are not a valid forest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +75,7 @@ pub enum ForestError {
     FeatureIndex { node: usize },
     /// A split threshold outside `MIN_THRESHOLD..=FEATURE_MAX`.
     Threshold { node: usize },
-    /// A leaf value of `i32::MIN`, or a leaf with a non-zero right offset.
+    /// A leaf value beyond ±[`LEAF_ABS_MAX`], or a leaf with a non-zero right offset.
     Leaf { node: usize },
     /// A right offset that does not point strictly forward to the node after the left subtree.
     ChildOffset { node: usize },
@@ -83,10 +94,10 @@ pub struct ForestRef<'a> {
     n_trees: usize,
     depth: usize,
     leaf_frac_bits: u32,
-    roots: &'a [u8],
+    roots: &'a [[u8; 2]],
     feature: &'a [u8],
-    threshold: &'a [u8],
-    right: &'a [u8],
+    threshold: &'a [[u8; 4]],
+    right: &'a [[u8; 2]],
 }
 
 /// Checks the arrays of a forest (byte slices in blob layout: `roots` 2 bytes per tree,
@@ -98,13 +109,18 @@ pub fn validate<'a>(
     threshold: &'a [u8],
     right: &'a [u8],
 ) -> Result<ForestRef<'a>, ForestError> {
-    let n_trees = roots.len() / 2;
+    let (roots, roots_rest) = roots.as_chunks::<2>();
+    let (threshold, threshold_rest) = threshold.as_chunks::<4>();
+    let (right, right_rest) = right.as_chunks::<2>();
+    let n_trees = roots.len();
     let n_nodes = feature.len();
-    if roots.len() % 2 != 0
+    if !roots_rest.is_empty()
+        || !threshold_rest.is_empty()
+        || !right_rest.is_empty()
         || !(1..=MAX_TREES).contains(&n_trees)
         || !(n_trees..=MAX_FOREST_NODES).contains(&n_nodes)
-        || threshold.len() != 4 * n_nodes
-        || right.len() != 2 * n_nodes
+        || threshold.len() != n_nodes
+        || right.len() != n_nodes
     {
         return Err(ForestError::Shape);
     }
@@ -153,19 +169,21 @@ impl<'a> ForestRef<'a> {
 
     /// Root index of tree `tree` (0 past the end).
     pub fn root(&self, tree: usize) -> usize {
-        usize::from(read_u16(self.roots, tree))
+        self.roots.get(tree).map_or(0, |r| usize::from(u16::from_le_bytes(*r)))
     }
 
-    /// Node `node` as (feature, threshold or leaf value, right offset); zeros past the end.
+    /// Node `node` as (feature, threshold or leaf value, right offset); a zero leaf past the end.
     pub fn node(&self, node: usize) -> (u8, i32, u16) {
         let f = self.feature.get(node).copied().unwrap_or(LEAF);
-        (f, read_i32(self.threshold, node), read_u16(self.right, node))
+        let t = self.threshold.get(node).map_or(0, |t| i32::from_le_bytes(*t));
+        let r = self.right.get(node).map_or(0, |r| u16::from_le_bytes(*r));
+        (f, t, r)
     }
 
     fn check_node(&self, node: usize) -> Result<(), ForestError> {
         let (f, t, r) = self.node(node);
         if f == LEAF {
-            if t == i32::MIN || r != 0 {
+            if !(-LEAF_ABS_MAX..=LEAF_ABS_MAX).contains(&t) || r != 0 {
                 return Err(ForestError::Leaf { node });
             }
             return Ok(());
@@ -230,15 +248,6 @@ impl<'a> ForestRef<'a> {
         Ok(max_depth)
     }
 
-    /// One step of a walk: a split moves to a child, a leaf stays.
-    #[inline(always)]
-    fn step(&self, node: usize, x: &[i32; FEATURE_LANES]) -> usize {
-        let (f, t, r) = self.node(node);
-        let left = usize::from(f != LEAF);
-        let v = x[usize::from(f & 63)];
-        node.wrapping_add(if v <= t { left } else { usize::from(r) })
-    }
-
     /// The predicted change of the target: the mean over trees of the leaf reached, in target
     /// units, rounded half up.
     pub fn predict_delta(&self, x: &[i32; N_FEATURES]) -> i64 {
@@ -246,52 +255,54 @@ impl<'a> ForestRef<'a> {
         for (l, &v) in lanes.iter_mut().zip(x) {
             *l = v.clamp(-FEATURE_MAX, FEATURE_MAX);
         }
+        // Leaves select this lane; it is above every leaf value, so leaves stay put.
+        if let Some(pad) = lanes.get_mut(usize::from(LEAF & 63)) {
+            *pad = i32::MAX;
+        }
+        // One common length: a check of `i < n` on `feature` covers the other two arrays.
+        let n = self.feature.len();
+        let feature = self.feature;
+        let (Some(threshold), Some(right)) = (self.threshold.get(..n), self.right.get(..n)) else {
+            return 0; // unreachable: validate() checked the lengths
+        };
+        let step = |i: usize| -> usize {
+            let (Some(&f), Some(t), Some(r)) = (feature.get(i), threshold.get(i), right.get(i)) else {
+                return i;
+            };
+            let v = lanes[usize::from(f & 63)];
+            // The comparison is data: a branch on it would mispredict half the time, so ask
+            // for a conditional move.
+            let go_left = v <= i32::from_le_bytes(*t);
+            i.wrapping_add(select_unpredictable(go_left, 1, usize::from(u16::from_le_bytes(*r))))
+        };
+        let leaf = |i: usize| -> i64 { threshold.get(i).map_or(0, |t| i64::from(i32::from_le_bytes(*t))) };
+
         let mut sum: i64 = 0;
-        let mut groups = self.roots.chunks_exact(2 * LANES);
+        let mut groups = self.roots.chunks_exact(LANES);
         for group in &mut groups {
             let mut at = [0usize; LANES];
-            for (a, r) in at.iter_mut().zip(group.chunks_exact(2)) {
-                *a = usize::from(read_u16(r, 0));
+            for (a, r) in at.iter_mut().zip(group) {
+                *a = usize::from(u16::from_le_bytes(*r));
             }
             for _ in 0..self.depth {
                 for a in at.iter_mut() {
-                    *a = self.step(*a, &lanes);
+                    *a = step(*a);
                 }
             }
-            for a in at {
-                sum += i64::from(read_i32(self.threshold, a));
-            }
+            sum += at.iter().map(|&a| leaf(a)).sum::<i64>();
         }
-        for r in groups.remainder().chunks_exact(2) {
-            let mut a = usize::from(read_u16(r, 0));
+        for r in groups.remainder() {
+            let mut a = usize::from(u16::from_le_bytes(*r));
             for _ in 0..self.depth {
-                a = self.step(a, &lanes);
+                a = step(a);
             }
-            sum += i64::from(read_i32(self.threshold, a));
+            sum += leaf(a);
         }
         // n_trees <= 256 and leaf_frac_bits <= 16: the divisor is positive and below 2^25;
         // |sum| <= 256 * 2^31.
         let divisor = (self.n_trees as i64) << self.leaf_frac_bits.min(MAX_LEAF_FRAC_BITS);
         div_round_i64(sum, divisor)
     }
-}
-
-/// Little-endian `i32` number `index` of a byte array (0 past the end).
-fn read_i32(bytes: &[u8], index: usize) -> i32 {
-    index
-        .checked_mul(4)
-        .and_then(|at| bytes.get(at..at.checked_add(4)?))
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, i32::from_le_bytes)
-}
-
-/// Little-endian `u16` number `index` of a byte array (0 past the end).
-fn read_u16(bytes: &[u8], index: usize) -> u16 {
-    index
-        .checked_mul(2)
-        .and_then(|at| bytes.get(at..at.checked_add(2)?))
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, u16::from_le_bytes)
 }
 
 #[cfg(test)]

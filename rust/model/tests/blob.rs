@@ -15,7 +15,7 @@ fn small_blob() -> (QuantModel, Vec<u8>) {
 }
 
 /// Recomputes length and CRC after a deliberate edit, so the structural check is what fails.
-fn reseal(bytes: &mut Vec<u8>) {
+fn reseal(bytes: &mut [u8]) {
     let n = bytes.len();
     bytes[12..16].copy_from_slice(&(n as u32).to_le_bytes());
     let crc = crc32(&bytes[..n - 4]);
