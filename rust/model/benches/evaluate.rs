@@ -17,14 +17,20 @@ use procperf_model::target::current_levels;
 
 fn bench(c: &mut Criterion<ThreadCpu>) {
     let history = busy_history(42);
-    let bytes = random_model(42, 32, 8).quantize().unwrap().to_checked_bytes().unwrap();
+    let bytes = random_model(42, 32, 8)
+        .quantize()
+        .unwrap()
+        .to_checked_bytes()
+        .unwrap();
     let model = parse(&bytes).unwrap();
     let mut rng = Rng(3);
     // Several feature vectors so the forest walks take different paths.
     let rows: Vec<_> = (0..64).map(|_| random_features(&mut rng)).collect();
     let levels = current_levels(&history.window().unwrap());
 
-    c.bench_function("features/compute", |b| b.iter(|| compute(black_box(&history))));
+    c.bench_function("features/compute", |b| {
+        b.iter(|| compute(black_box(&history)))
+    });
 
     let mut i = 0;
     c.bench_function("linear/all_targets", |b| {
@@ -50,7 +56,9 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
             model.predict_all(black_box(&rows[i]), &levels)
         })
     });
-    c.bench_function("blob/parse_32x8", |b| b.iter(|| parse(black_box(&bytes)).is_ok()));
+    c.bench_function("blob/parse_32x8", |b| {
+        b.iter(|| parse(black_box(&bytes)).is_ok())
+    });
 }
 
 criterion_group! {
@@ -67,7 +75,10 @@ criterion_main!(benches);
 struct ThreadCpu;
 
 fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec; the clock id is a constant Linux supports.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -110,7 +121,12 @@ impl ValueFormatter for NsFormatter {
         values.iter_mut().for_each(|v| *v /= div);
         unit
     }
-    fn scale_throughputs(&self, _typical: f64, _t: &Throughput, values: &mut [f64]) -> &'static str {
+    fn scale_throughputs(
+        &self,
+        _typical: f64,
+        _t: &Throughput,
+        values: &mut [f64],
+    ) -> &'static str {
         values.iter_mut().for_each(|v| *v = 1e9 / *v);
         "elem/s"
     }

@@ -81,24 +81,47 @@ pub enum ParseError {
     /// Does not start with [`MAGIC`].
     Magic,
     /// Written in another [`FORMAT_VERSION`].
-    Version { found: u32 },
+    Version {
+        /// The blob's version.
+        found: u32,
+    },
     /// The length field disagrees with the number of bytes given (truncated or padded).
-    Length { declared: u32 },
+    Length {
+        /// The blob's length field.
+        declared: u32,
+    },
     /// The checksum does not match: the blob was corrupted.
     Checksum,
     /// Trained for another feature schema.
-    Schema { found: u32 },
+    Schema {
+        /// The blob's schema id.
+        found: u32,
+    },
     /// A header field out of range (feature count, target mask, interval, coverage, metadata
     /// length, reserved bytes).
     Header,
     /// A target section is cut short by the end of the blob.
-    Truncated { target: usize },
+    Truncated {
+        /// Index of the target (`Target::index`).
+        target: usize,
+    },
     /// A linear model's fraction bits or reserved bytes are invalid.
-    Linear { target: usize },
+    Linear {
+        /// Index of the target.
+        target: usize,
+    },
     /// An interval has lo > hi.
-    Interval { target: usize },
+    Interval {
+        /// Index of the target.
+        target: usize,
+    },
     /// A forest failed validation.
-    Forest { target: usize, error: ForestError },
+    Forest {
+        /// Index of the target.
+        target: usize,
+        /// What is wrong with it.
+        error: ForestError,
+    },
     /// Metadata is not UTF-8, or bytes are left over between the sections and the checksum.
     Metadata,
 }
@@ -208,11 +231,18 @@ impl<'a> ModelRef<'a> {
     }
 
     /// Predicts one target from a feature vector and the target's current level.
-    pub fn predict(&self, target: Target, features: &[i32; N_FEATURES], level: i64) -> Option<Prediction> {
+    pub fn predict(
+        &self,
+        target: Target,
+        features: &[i32; N_FEATURES],
+        level: i64,
+    ) -> Option<Prediction> {
         let m = self.target(target)?;
         let lin = m.linear.predict_delta(features);
         let forest = m.forest.predict_delta(features);
-        let at = |delta: i64, offset: i32| level_from_delta(level, delta.saturating_add(i64::from(offset)));
+        let at = |delta: i64, offset: i32| {
+            level_from_delta(level, delta.saturating_add(i64::from(offset)))
+        };
         Some(Prediction {
             linear: at(lin, 0),
             linear_lo: at(lin, m.linear_interval.lo),
@@ -346,7 +376,12 @@ pub fn parse(bytes: &[u8]) -> Result<ModelRef<'_>, ParseError> {
         return Err(ParseError::Metadata);
     }
     let metadata = core::str::from_utf8(meta).map_err(|_| ParseError::Metadata)?;
-    Ok(ModelRef { interval_ms, coverage_permille, metadata, targets })
+    Ok(ModelRef {
+        interval_ms,
+        coverage_permille,
+        metadata,
+        targets,
+    })
 }
 
 fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<'a>, ParseError> {
@@ -359,15 +394,18 @@ fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<
     if reserved != [0; 3] {
         return Err(ParseError::Linear { target });
     }
-    let linear =
-        LinearRef::new(u32::from(frac_bits), intercept, weights).ok_or(ParseError::Linear { target })?;
+    let linear = LinearRef::new(u32::from(frac_bits), intercept, weights)
+        .ok_or(ParseError::Linear { target })?;
 
     let n_trees = usize::from(r.u16().ok_or(cut)?);
     let leaf_frac_bits = r.u8().ok_or(cut)?;
     let reserved = r.u8().ok_or(cut)?;
     let n_nodes = r.u32().ok_or(cut)?;
     let forest_interval = interval(r, target)?;
-    let bad_forest = ParseError::Forest { target, error: ForestError::Shape };
+    let bad_forest = ParseError::Forest {
+        target,
+        error: ForestError::Shape,
+    };
     let n_nodes = usize::try_from(n_nodes).map_err(|_| bad_forest)?;
     if reserved != 0 || n_trees > MAX_TREES || n_nodes > MAX_FOREST_NODES {
         return Err(bad_forest);
@@ -379,7 +417,12 @@ fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<
     let right = r.take(2 * n_nodes).ok_or(cut)?;
     let forest = forest::validate(u32::from(leaf_frac_bits), roots, feature, threshold, right)
         .map_err(|error| ParseError::Forest { target, error })?;
-    Ok(TargetModelRef { linear, linear_interval, forest, forest_interval })
+    Ok(TargetModelRef {
+        linear,
+        linear_interval,
+        forest,
+        forest_interval,
+    })
 }
 
 fn interval(r: &mut Reader<'_>, target: usize) -> Result<IntervalOffsets, ParseError> {

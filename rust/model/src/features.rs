@@ -72,14 +72,23 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
     f.put(CpuPermilleEwmaShort, ewma(&cpu, 1));
     f.put(CpuPermilleEwmaLong, ewma(&cpu, 2));
     let cpu_us = w.iter().map(|s| s.cpu_us()).sum::<u64>();
-    f.put(CpuPermilleMean, ratio(cpu_us.saturating_mul(1000), total_us));
+    f.put(
+        CpuPermilleMean,
+        ratio(cpu_us.saturating_mul(1000), total_us),
+    );
     f.put(CpuPermilleMax, cpu.iter().copied().max().unwrap_or(0));
     f.put(CpuPermilleMin, cpu.iter().copied().min().unwrap_or(0));
     f.put(CpuPermilleDelta, cpu[NEWEST] - cpu[NEWEST - 1]);
     f.put(CpuPermilleTrend, trend(&cpu));
     f.put(CpuPermilleStd, std_dev(&cpu));
-    f.put(CpuSysPermille, ratio(u64::from(n.cpu_sys_us) * 1000, u64::from(n.interval_us)));
-    f.put(CpuActiveIntervals, count_if(&cpu, |c| c >= ACTIVE_CPU_PERMILLE));
+    f.put(
+        CpuSysPermille,
+        ratio(u64::from(n.cpu_sys_us) * 1000, u64::from(n.interval_us)),
+    );
+    f.put(
+        CpuActiveIntervals,
+        count_if(&cpu, |c| c >= ACTIVE_CPU_PERMILLE),
+    );
 
     f.put(NvcswLog, nvcsw[NEWEST]);
     f.put(NvcswLogLag1, nvcsw[NEWEST - 1]);
@@ -99,7 +108,10 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
     let rss_dev = rss.map(|r| clamp(signed_diff(r, rss[NEWEST])));
     f.put(RssStdLog, log1p(std_dev(&rss_dev).unsigned_abs()));
     f.put(VmLog, log1p(u64::from(n.vm_kib)));
-    f.put(VmDeltaWindowSlog, slog(signed_diff(u64::from(n.vm_kib), u64::from(w[0].vm_kib))));
+    f.put(
+        VmDeltaWindowSlog,
+        slog(signed_diff(u64::from(n.vm_kib), u64::from(w[0].vm_kib))),
+    );
     f.put(MinfltLog, log_rate(u64::from(n.minflt), n));
     f.put(MinfltLogWindow, window_log(|s| u64::from(s.minflt)));
     f.put(MajfltLog, log_rate(u64::from(n.majflt), n));
@@ -116,7 +128,10 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
     f.put(WcharLog, log_rate(n.wchar_bytes, n));
     f.put(SyscrLog, log_rate(u64::from(n.syscr), n));
     f.put(SyscwLog, log_rate(u64::from(n.syscw), n));
-    f.put(RwcharLogWindow, window_log(|s| s.rchar_bytes.saturating_add(s.wchar_bytes)));
+    f.put(
+        RwcharLogWindow,
+        window_log(|s| s.rchar_bytes.saturating_add(s.wchar_bytes)),
+    );
 
     f.put(NetLog, net[NEWEST]);
     f.put(NetLogLag1, net[NEWEST - 1]);
@@ -218,7 +233,8 @@ fn ewma(values: &[i64], shift: u32) -> i64 {
 /// Mean of the newer half minus mean of the older half, rounded.
 fn trend(v: &[i64; K]) -> i64 {
     let (old, new) = v.split_at(K / 2);
-    let diff: i64 = new.iter().map(|&x| clamp(x)).sum::<i64>() - old.iter().map(|&x| clamp(x)).sum::<i64>();
+    let diff: i64 =
+        new.iter().map(|&x| clamp(x)).sum::<i64>() - old.iter().map(|&x| clamp(x)).sum::<i64>();
     div_round_i64(diff, (K / 2) as i64)
 }
 
@@ -226,10 +242,15 @@ fn trend(v: &[i64; K]) -> i64 {
 /// at most 64 of them < 2^54.
 fn std_dev(v: &[i64]) -> i64 {
     let n = v.len() as i64;
-    let (s, ss) = v.iter().map(|&x| clamp(x)).fold((0i64, 0i64), |(s, ss), x| (s + x, ss + x * x));
+    let (s, ss) = v
+        .iter()
+        .map(|&x| clamp(x))
+        .fold((0i64, 0i64), |(s, ss), x| (s + x, ss + x * x));
     // n^2 * variance = n * Σx² - (Σx)², >= 0 (exact in integers).
     let n2_var = (n * ss - s * s).max(0);
-    (isqrt_u64(n2_var as u64) as i64).checked_div(n).unwrap_or(0)
+    (isqrt_u64(n2_var as u64) as i64)
+        .checked_div(n)
+        .unwrap_or(0)
 }
 
 fn count_if(v: &[i64], pred: impl Fn(i64) -> bool) -> i64 {
@@ -240,8 +261,8 @@ fn count_if(v: &[i64], pred: impl Fn(i64) -> bool) -> i64 {
 mod tests {
     extern crate std;
     use super::super::sample::RawSample;
-    use std::{vec, vec::Vec};
     use super::*;
+    use std::{vec, vec::Vec};
 
     const SEC: u64 = 1_000_000_000;
 
@@ -258,7 +279,10 @@ mod tests {
     }
 
     fn idle() -> RawSample {
-        RawSample { interval_ns: SEC, ..Default::default() }
+        RawSample {
+            interval_ns: SEC,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -273,8 +297,12 @@ mod tests {
     #[test]
     fn cpu_features_on_a_hand_computed_ramp() {
         // CPU permille 0, 100, ..., 700 over 1 s intervals.
-        let s: Vec<RawSample> =
-            (0..K as u64).map(|i| RawSample { cpu_user_ns: i * SEC / 10, ..idle() }).collect();
+        let s: Vec<RawSample> = (0..K as u64)
+            .map(|i| RawSample {
+                cpu_user_ns: i * SEC / 10,
+                ..idle()
+            })
+            .collect();
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::CpuPermille), 700);
         assert_eq!(feature(&f, Feature::CpuPermilleLag1), 600);
@@ -296,7 +324,12 @@ mod tests {
 
     #[test]
     fn cpu_permille_uses_interval_and_counts_sys_separately() {
-        let s = RawSample { interval_ns: SEC / 4, cpu_user_ns: SEC / 8, cpu_sys_ns: SEC / 16, ..idle() };
+        let s = RawSample {
+            interval_ns: SEC / 4,
+            cpu_user_ns: SEC / 8,
+            cpu_sys_ns: SEC / 16,
+            ..idle()
+        };
         let f = features_of(&[s; K]);
         assert_eq!(feature(&f, Feature::CpuPermille), 750);
         assert_eq!(feature(&f, Feature::CpuSysPermille), 250);
@@ -306,15 +339,31 @@ mod tests {
 
     #[test]
     fn multithreaded_cpu_exceeds_one_cpu() {
-        let s = RawSample { cpu_user_ns: 3 * SEC, cpu_sys_ns: SEC / 2, ..idle() };
+        let s = RawSample {
+            cpu_user_ns: 3 * SEC,
+            cpu_sys_ns: SEC / 2,
+            ..idle()
+        };
         assert_eq!(feature(&features_of(&[s; K]), Feature::CpuPermille), 3500);
     }
 
     #[test]
     fn context_switch_rates_are_log_per_second() {
-        let mut s = vec![RawSample { nvcsw: 7, nivcsw: 1, ..idle() }; K];
+        let mut s = vec![
+            RawSample {
+                nvcsw: 7,
+                nivcsw: 1,
+                ..idle()
+            };
+            K
+        ];
         // Newest interval is half a second: 255 switches in 0.5 s = 510/s.
-        s[K - 1] = RawSample { interval_ns: SEC / 2, nvcsw: 255, nivcsw: 3, ..idle() };
+        s[K - 1] = RawSample {
+            interval_ns: SEC / 2,
+            nvcsw: 255,
+            nivcsw: 3,
+            ..idle()
+        };
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::NvcswLog), log1p(510) as i32);
         assert_eq!(feature(&f, Feature::NvcswLogLag1), 3 * 256); // log2(1 + 7) = 3
@@ -339,30 +388,62 @@ mod tests {
         let f = features_of(&s);
         let newest = 1000 + 1024 * 7 + 512;
         assert_eq!(feature(&f, Feature::RssLog), log1p(newest) as i32);
-        assert_eq!(feature(&f, Feature::RssAnonLog), log1p(1000 + 1024 * 7) as i32);
+        assert_eq!(
+            feature(&f, Feature::RssAnonLog),
+            log1p(1000 + 1024 * 7) as i32
+        );
         assert_eq!(feature(&f, Feature::RssFileLog), log1p(512) as i32);
         assert_eq!(feature(&f, Feature::RssDeltaSlog), slog(1024) as i32);
-        assert_eq!(feature(&f, Feature::RssDeltaEwmaShortSlog), slog(1024) as i32);
-        assert_eq!(feature(&f, Feature::RssDeltaEwmaLongSlog), slog(1024) as i32);
-        assert_eq!(feature(&f, Feature::RssDeltaWindowSlog), slog(7 * 1024) as i32);
+        assert_eq!(
+            feature(&f, Feature::RssDeltaEwmaShortSlog),
+            slog(1024) as i32
+        );
+        assert_eq!(
+            feature(&f, Feature::RssDeltaEwmaLongSlog),
+            slog(1024) as i32
+        );
+        assert_eq!(
+            feature(&f, Feature::RssDeltaWindowSlog),
+            slog(7 * 1024) as i32
+        );
         // std of 0..7 * 1024 = 1024 * sqrt(5.25) = 2346.3.
         assert_eq!(feature(&f, Feature::RssStdLog), log1p(2346) as i32);
-        assert_eq!(feature(&f, Feature::VmLog), log1p(100_000 + 4096 * 7) as i32);
-        assert_eq!(feature(&f, Feature::VmDeltaWindowSlog), slog(7 * 4096) as i32);
+        assert_eq!(
+            feature(&f, Feature::VmLog),
+            log1p(100_000 + 4096 * 7) as i32
+        );
+        assert_eq!(
+            feature(&f, Feature::VmDeltaWindowSlog),
+            slog(7 * 4096) as i32
+        );
     }
 
     #[test]
     fn shrinking_rss_gives_negative_signed_logs() {
-        let s: Vec<RawSample> =
-            (0..K as u64).map(|i| RawSample { rss_anon_kib: 100_000 - 3000 * i, ..idle() }).collect();
+        let s: Vec<RawSample> = (0..K as u64)
+            .map(|i| RawSample {
+                rss_anon_kib: 100_000 - 3000 * i,
+                ..idle()
+            })
+            .collect();
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::RssDeltaSlog), -slog(3000) as i32);
-        assert_eq!(feature(&f, Feature::RssDeltaWindowSlog), -slog(21_000) as i32);
+        assert_eq!(
+            feature(&f, Feature::RssDeltaWindowSlog),
+            -slog(21_000) as i32
+        );
     }
 
     #[test]
     fn fault_rates_are_log_per_second() {
-        let mut s = vec![RawSample { minflt: 99, majflt: 1, ..idle() }; K];
+        let mut s = vec![
+            RawSample {
+                minflt: 99,
+                majflt: 1,
+                ..idle()
+            };
+            K
+        ];
         s[K - 1].minflt = 1023;
         s[K - 1].majflt = 15;
         let f = features_of(&s);
@@ -375,8 +456,15 @@ mod tests {
     #[test]
     fn disk_features_sum_read_and_write() {
         let mut s = vec![idle(); K];
-        s[K - 2] = RawSample { disk_read_bytes: 1023, ..idle() }; // log 10
-        s[K - 1] = RawSample { disk_read_bytes: 2000, disk_write_bytes: 2095, ..idle() }; // 4095: log 12
+        s[K - 2] = RawSample {
+            disk_read_bytes: 1023,
+            ..idle()
+        }; // log 10
+        s[K - 1] = RawSample {
+            disk_read_bytes: 2000,
+            disk_write_bytes: 2095,
+            ..idle()
+        }; // 4095: log 12
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::DiskLog), 12 * 256);
         assert_eq!(feature(&f, Feature::DiskLogLag1), 10 * 256);
@@ -396,7 +484,13 @@ mod tests {
     #[test]
     fn syscall_io_features_are_log_per_second() {
         let mut s = vec![idle(); K];
-        s[K - 1] = RawSample { rchar_bytes: 255, wchar_bytes: 63, syscr: 3, syscw: 1, ..idle() };
+        s[K - 1] = RawSample {
+            rchar_bytes: 255,
+            wchar_bytes: 63,
+            syscr: 3,
+            syscw: 1,
+            ..idle()
+        };
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::RcharLog), 8 * 256);
         assert_eq!(feature(&f, Feature::WcharLog), 6 * 256);
@@ -408,8 +502,18 @@ mod tests {
 
     #[test]
     fn net_features_sum_rx_and_tx() {
-        let mut s = vec![RawSample { net_rx_bytes: 7, ..idle() }; K];
-        s[K - 1] = RawSample { net_rx_bytes: 100, net_tx_bytes: 155, ..idle() };
+        let mut s = vec![
+            RawSample {
+                net_rx_bytes: 7,
+                ..idle()
+            };
+            K
+        ];
+        s[K - 1] = RawSample {
+            net_rx_bytes: 100,
+            net_tx_bytes: 155,
+            ..idle()
+        };
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::NetLog), 8 * 256);
         assert_eq!(feature(&f, Feature::NetLogLag1), 3 * 256);
@@ -427,7 +531,13 @@ mod tests {
     #[test]
     fn level_features_come_from_the_newest_sample() {
         let mut s = vec![idle(); K];
-        s[K - 1] = RawSample { threads: 12, nice: -5, policy: 3, age_ms: 1_023_999, ..idle() };
+        s[K - 1] = RawSample {
+            threads: 12,
+            nice: -5,
+            policy: 3,
+            age_ms: 1_023_999,
+            ..idle()
+        };
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::Threads), 12);
         assert_eq!(feature(&f, Feature::Nice), -5);
@@ -464,7 +574,10 @@ mod tests {
         };
         let mut alternating = vec![s; K];
         for x in alternating.iter_mut().step_by(2) {
-            *x = RawSample { interval_ns: 0, ..Default::default() };
+            *x = RawSample {
+                interval_ns: 0,
+                ..Default::default()
+            };
         }
         for input in [vec![s; K], alternating] {
             let f = features_of(&input);

@@ -49,7 +49,12 @@ impl LinearF64 {
 pub enum NodeF64 {
     /// Go to `left` when `x[feature] <= threshold`, else to `right` (indices into the tree's
     /// `nodes`).
-    Split { feature: usize, threshold: f64, left: usize, right: usize },
+    Split {
+        feature: usize,
+        threshold: f64,
+        left: usize,
+        right: usize,
+    },
     /// A prediction of the target change, target units.
     Leaf { value: f64 },
 }
@@ -68,7 +73,12 @@ impl TreeF64 {
         for _ in 0..=self.nodes.len() {
             match self.nodes.get(at) {
                 Some(NodeF64::Leaf { value }) => return *value,
-                Some(NodeF64::Split { feature, threshold, left, right }) => {
+                Some(NodeF64::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                }) => {
                     let v = x.get(*feature).copied().unwrap_or(0.0);
                     at = if v <= *threshold { *left } else { *right };
                 }
@@ -166,7 +176,12 @@ impl ModelF64 {
     }
 
     /// Float counterpart of [`ModelRef::predict`](super::blob::ModelRef::predict).
-    pub fn predict(&self, target: Target, x: &[i32; N_FEATURES], level: i64) -> Option<PredictionF64> {
+    pub fn predict(
+        &self,
+        target: Target,
+        x: &[i32; N_FEATURES],
+        level: i64,
+    ) -> Option<PredictionF64> {
         let m = self.target(target)?;
         let x = features_f64(x);
         let level = level as f64;
@@ -191,7 +206,12 @@ mod tests {
     fn stump() -> TreeF64 {
         TreeF64 {
             nodes: vec![
-                NodeF64::Split { feature: 0, threshold: 2.5, left: 2, right: 1 },
+                NodeF64::Split {
+                    feature: 0,
+                    threshold: 2.5,
+                    left: 2,
+                    right: 1,
+                },
                 NodeF64::Leaf { value: 10.0 },
                 NodeF64::Leaf { value: -4.0 },
             ],
@@ -208,10 +228,20 @@ mod tests {
     #[test]
     fn malformed_trees_are_detected() {
         let mut t = stump();
-        t.nodes[0] = NodeF64::Split { feature: 0, threshold: 0.0, left: 0, right: 1 };
+        t.nodes[0] = NodeF64::Split {
+            feature: 0,
+            threshold: 0.0,
+            left: 0,
+            right: 1,
+        };
         assert!(t.predict(&[0.0]).is_nan());
         assert_eq!(t.depth(), None);
-        t.nodes[0] = NodeF64::Split { feature: 0, threshold: 0.0, left: 7, right: 1 };
+        t.nodes[0] = NodeF64::Split {
+            feature: 0,
+            threshold: 0.0,
+            left: 7,
+            right: 1,
+        };
         assert_eq!(t.depth(), None);
     }
 
@@ -223,9 +253,15 @@ mod tests {
                     linear: LinearF64 {
                         intercept: -30.0,
                         weights: vec![0.0; N_FEATURES],
-                        interval: IntervalF64 { lo: -100.0, hi: 5.0 },
+                        interval: IntervalF64 {
+                            lo: -100.0,
+                            hi: 5.0,
+                        },
                     },
-                    forest: ForestF64 { trees: vec![stump()], interval: IntervalF64::default() },
+                    forest: ForestF64 {
+                        trees: vec![stump()],
+                        interval: IntervalF64::default(),
+                    },
                 }),
                 None,
                 None,

@@ -70,19 +70,40 @@ pub enum ForestError {
     /// Leaf fraction bits above [`MAX_LEAF_FRAC_BITS`].
     LeafFracBits,
     /// `roots` do not start at 0 and tile the nodes in increasing order.
-    Roots { tree: usize },
+    Roots {
+        /// Index of the tree.
+        tree: usize,
+    },
     /// A split names a feature >= N_FEATURES.
-    FeatureIndex { node: usize },
+    FeatureIndex {
+        /// Index of the node in the forest.
+        node: usize,
+    },
     /// A split threshold outside `MIN_THRESHOLD..=FEATURE_MAX`.
-    Threshold { node: usize },
+    Threshold {
+        /// Index of the node in the forest.
+        node: usize,
+    },
     /// A leaf value beyond ±[`LEAF_ABS_MAX`], or a leaf with a non-zero right offset.
-    Leaf { node: usize },
+    Leaf {
+        /// Index of the node in the forest.
+        node: usize,
+    },
     /// A right offset that does not point strictly forward to the node after the left subtree.
-    ChildOffset { node: usize },
+    ChildOffset {
+        /// Index of the node in the forest.
+        node: usize,
+    },
     /// A tree deeper than [`MAX_DEPTH`].
-    TooDeep { tree: usize },
+    TooDeep {
+        /// Index of the tree.
+        tree: usize,
+    },
     /// A tree's nodes do not form exactly one tree filling its range.
-    Structure { tree: usize },
+    Structure {
+        /// Index of the tree.
+        tree: usize,
+    },
 }
 
 /// A validated view of one forest inside a blob. Only [`validate`] creates one.
@@ -127,15 +148,26 @@ pub fn validate<'a>(
     if leaf_frac_bits > MAX_LEAF_FRAC_BITS {
         return Err(ForestError::LeafFracBits);
     }
-    let mut forest =
-        ForestRef { n_trees, depth: 0, leaf_frac_bits, roots, feature, threshold, right };
+    let mut forest = ForestRef {
+        n_trees,
+        depth: 0,
+        leaf_frac_bits,
+        roots,
+        feature,
+        threshold,
+        right,
+    };
     for node in 0..n_nodes {
         forest.check_node(node)?;
     }
     let mut depth = 0;
     for tree in 0..n_trees {
         let start = forest.root(tree);
-        let end = if tree + 1 < n_trees { forest.root(tree + 1) } else { n_nodes };
+        let end = if tree + 1 < n_trees {
+            forest.root(tree + 1)
+        } else {
+            n_nodes
+        };
         if (tree == 0 && start != 0) || end <= start {
             return Err(ForestError::Roots { tree });
         }
@@ -169,13 +201,18 @@ impl<'a> ForestRef<'a> {
 
     /// Root index of tree `tree` (0 past the end).
     pub fn root(&self, tree: usize) -> usize {
-        self.roots.get(tree).map_or(0, |r| usize::from(u16::from_le_bytes(*r)))
+        self.roots
+            .get(tree)
+            .map_or(0, |r| usize::from(u16::from_le_bytes(*r)))
     }
 
     /// Node `node` as (feature, threshold or leaf value, right offset); a zero leaf past the end.
     pub fn node(&self, node: usize) -> (u8, i32, u16) {
         let f = self.feature.get(node).copied().unwrap_or(LEAF);
-        let t = self.threshold.get(node).map_or(0, |t| i32::from_le_bytes(*t));
+        let t = self
+            .threshold
+            .get(node)
+            .map_or(0, |t| i32::from_le_bytes(*t));
         let r = self.right.get(node).map_or(0, |r| u16::from_le_bytes(*r));
         (f, t, r)
     }
@@ -220,8 +257,10 @@ impl<'a> ForestRef<'a> {
                     break;
                 }
                 n_pending -= 1;
-                let (right_start, right_depth) =
-                    pending.get(n_pending).copied().ok_or(ForestError::Structure { tree })?;
+                let (right_start, right_depth) = pending
+                    .get(n_pending)
+                    .copied()
+                    .ok_or(ForestError::Structure { tree })?;
                 if pos != right_start {
                     return Err(ForestError::ChildOffset { node: pos });
                 }
@@ -235,7 +274,9 @@ impl<'a> ForestRef<'a> {
                     return Err(ForestError::ChildOffset { node: pos });
                 }
                 // n_pending <= depth < MAX_DEPTH: every push has a free slot.
-                let slot = pending.get_mut(n_pending).ok_or(ForestError::TooDeep { tree })?;
+                let slot = pending
+                    .get_mut(n_pending)
+                    .ok_or(ForestError::TooDeep { tree })?;
                 *slot = (right_start, depth + 1);
                 n_pending += 1;
                 pos += 1;
@@ -266,16 +307,25 @@ impl<'a> ForestRef<'a> {
             return 0; // unreachable: validate() checked the lengths
         };
         let step = |i: usize| -> usize {
-            let (Some(&f), Some(t), Some(r)) = (feature.get(i), threshold.get(i), right.get(i)) else {
+            let (Some(&f), Some(t), Some(r)) = (feature.get(i), threshold.get(i), right.get(i))
+            else {
                 return i;
             };
             let v = lanes[usize::from(f & 63)];
             // The comparison is data: a branch on it would mispredict half the time, so ask
             // for a conditional move.
             let go_left = v <= i32::from_le_bytes(*t);
-            i.wrapping_add(select_unpredictable(go_left, 1, usize::from(u16::from_le_bytes(*r))))
+            i.wrapping_add(select_unpredictable(
+                go_left,
+                1,
+                usize::from(u16::from_le_bytes(*r)),
+            ))
         };
-        let leaf = |i: usize| -> i64 { threshold.get(i).map_or(0, |t| i64::from(i32::from_le_bytes(*t))) };
+        let leaf = |i: usize| -> i64 {
+            threshold
+                .get(i)
+                .map_or(0, |t| i64::from(i32::from_le_bytes(*t)))
+        };
 
         let mut sum: i64 = 0;
         let mut groups = self.roots.chunks_exact(LANES);
@@ -335,11 +385,19 @@ mod tests {
 
     fn eval(frac: u32, roots: &[u16], nodes: &[(u8, i32, u16)], x: &[i32; N_FEATURES]) -> i64 {
         let a = arrays(roots, nodes);
-        validate(frac, &a.roots, &a.feature, &a.threshold, &a.right).unwrap().predict_delta(x)
+        validate(frac, &a.roots, &a.feature, &a.threshold, &a.right)
+            .unwrap()
+            .predict_delta(x)
     }
 
     /// x0 <= 10 ? (x1 <= 0 ? 1 : 2) : 3
-    const TREE: [(u8, i32, u16); 5] = [(0, 10, 4), (1, 0, 2), (LEAF, 1, 0), (LEAF, 2, 0), (LEAF, 3, 0)];
+    const TREE: [(u8, i32, u16); 5] = [
+        (0, 10, 4),
+        (1, 0, 2),
+        (LEAF, 1, 0),
+        (LEAF, 2, 0),
+        (LEAF, 3, 0),
+    ];
 
     #[test]
     fn walk_follows_thresholds_inclusively() {
@@ -369,10 +427,16 @@ mod tests {
     fn forest_rejects_child_pointing_backwards_or_outside_its_tree() {
         let mut t = TREE;
         t[1].2 = 1;
-        assert_eq!(check(0, &[0], &t), Err(ForestError::ChildOffset { node: 1 }));
+        assert_eq!(
+            check(0, &[0], &t),
+            Err(ForestError::ChildOffset { node: 1 })
+        );
         let mut t = TREE;
         t[0].2 = 5;
-        assert_eq!(check(0, &[0], &t), Err(ForestError::ChildOffset { node: 0 }));
+        assert_eq!(
+            check(0, &[0], &t),
+            Err(ForestError::ChildOffset { node: 0 })
+        );
         // Right child of the root points into the next tree.
         let mut two = TREE.to_vec();
         two.extend_from_slice(&TREE);
@@ -384,7 +448,10 @@ mod tests {
     fn forest_rejects_bad_feature_threshold_and_leaf() {
         let mut t = TREE;
         t[0].0 = N_FEATURES as u8;
-        assert_eq!(check(0, &[0], &t), Err(ForestError::FeatureIndex { node: 0 }));
+        assert_eq!(
+            check(0, &[0], &t),
+            Err(ForestError::FeatureIndex { node: 0 })
+        );
         let mut t = TREE;
         t[0].1 = FEATURE_MAX + 1;
         assert_eq!(check(0, &[0], &t), Err(ForestError::Threshold { node: 0 }));
@@ -399,18 +466,29 @@ mod tests {
     #[test]
     fn forest_rejects_trees_that_do_not_fill_their_range() {
         // A leaf followed by an orphan leaf in the same tree.
-        assert_eq!(check(0, &[0], &[(LEAF, 0, 0), (LEAF, 0, 0)]), Err(ForestError::Structure { tree: 0 }));
+        assert_eq!(
+            check(0, &[0], &[(LEAF, 0, 0), (LEAF, 0, 0)]),
+            Err(ForestError::Structure { tree: 0 })
+        );
         // A split whose subtrees run past the end.
-        assert_eq!(check(0, &[0], &TREE[..4]), Err(ForestError::ChildOffset { node: 0 }));
+        assert_eq!(
+            check(0, &[0], &TREE[..4]),
+            Err(ForestError::ChildOffset { node: 0 })
+        );
         // Roots not starting at 0, not increasing.
         assert_eq!(check(0, &[1], &TREE), Err(ForestError::Roots { tree: 0 }));
-        assert_eq!(check(0, &[0, 0], &TREE), Err(ForestError::Roots { tree: 0 }));
+        assert_eq!(
+            check(0, &[0, 0], &TREE),
+            Err(ForestError::Roots { tree: 0 })
+        );
     }
 
     /// A left spine of `splits` splits on x0 <= 0; the deepest left leaf holds 7, others 0.
     fn spine(splits: usize) -> Vec<(u8, i32, u16)> {
         // Split i's right child is leaf 2*splits - i: offset 2 * (splits - i).
-        let mut nodes: Vec<_> = (0..splits).map(|i| (0u8, 0, (2 * (splits - i)) as u16)).collect();
+        let mut nodes: Vec<_> = (0..splits)
+            .map(|i| (0u8, 0, (2 * (splits - i)) as u16))
+            .collect();
         nodes.push((LEAF, 7, 0));
         nodes.extend(core::iter::repeat_n((LEAF, 0, 0), splits));
         nodes
@@ -418,7 +496,10 @@ mod tests {
 
     #[test]
     fn forest_rejects_trees_deeper_than_the_limit() {
-        assert_eq!(check(0, &[0], &spine(MAX_DEPTH + 1)), Err(ForestError::TooDeep { tree: 0 }));
+        assert_eq!(
+            check(0, &[0], &spine(MAX_DEPTH + 1)),
+            Err(ForestError::TooDeep { tree: 0 })
+        );
         assert_eq!(check(0, &[0], &spine(MAX_DEPTH)), Ok(MAX_DEPTH));
         assert_eq!(eval(0, &[0], &spine(MAX_DEPTH), &[0; N_FEATURES]), 7);
         assert_eq!(eval(0, &[0], &spine(MAX_DEPTH), &[1; N_FEATURES]), 0);

@@ -139,7 +139,11 @@ impl Default for History {
 impl History {
     /// An empty history.
     pub const fn new() -> Self {
-        Self { slots: [ZERO_SLOT; HISTORY_LEN], next: 0, len: 0 }
+        Self {
+            slots: [ZERO_SLOT; HISTORY_LEN],
+            next: 0,
+            len: 0,
+        }
     }
 
     /// Appends a sample, dropping the oldest one when full.
@@ -152,7 +156,11 @@ impl History {
         if let Some(dst) = self.slots.get_mut(usize::from(self.next)) {
             *dst = slot;
         }
-        self.next = if usize::from(self.next) + 1 >= HISTORY_LEN { 0 } else { self.next + 1 };
+        self.next = if usize::from(self.next) + 1 >= HISTORY_LEN {
+            0
+        } else {
+            self.next + 1
+        };
         if usize::from(self.len) < HISTORY_LEN {
             self.len += 1;
         }
@@ -190,9 +198,15 @@ impl History {
         let empty: &[Slot] = &[];
         // When full the oldest sample sits at `next`; before that, writes started at 0.
         let (older, newer) = if self.is_full() {
-            (self.slots.get(next..).unwrap_or(empty), self.slots.get(..next).unwrap_or(empty))
+            (
+                self.slots.get(next..).unwrap_or(empty),
+                self.slots.get(..next).unwrap_or(empty),
+            )
         } else {
-            (self.slots.get(..usize::from(self.len)).unwrap_or(empty), empty)
+            (
+                self.slots.get(..usize::from(self.len)).unwrap_or(empty),
+                empty,
+            )
         };
         older.iter().chain(newer.iter())
     }

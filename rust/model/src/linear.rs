@@ -47,7 +47,11 @@ impl<'a> LinearRef<'a> {
         let ok = (LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS).contains(&frac_bits)
             && weights.len() == 8 * N_FEATURES;
         // INVARIANT: both checked just above.
-        ok.then_some(Self { frac_bits, intercept_q16, weights })
+        ok.then_some(Self {
+            frac_bits,
+            intercept_q16,
+            weights,
+        })
     }
 
     /// Fraction bits of the weights.

@@ -9,7 +9,9 @@
 use std::string::String;
 use std::vec::Vec;
 
-use super::blob::{parse, IntervalOffsets, ModelRef, ParseError, FORMAT_VERSION, HEADER_LEN, MAGIC};
+use super::blob::{
+    parse, IntervalOffsets, ModelRef, ParseError, FORMAT_VERSION, HEADER_LEN, MAGIC,
+};
 use super::crc32::crc32;
 use super::schema::{Target, N_FEATURES, N_TARGETS, SCHEMA_ID};
 
@@ -80,7 +82,12 @@ impl QuantModel {
         out.extend_from_slice(&0u32.to_le_bytes()); // total length, patched below
         out.extend_from_slice(&SCHEMA_ID.to_le_bytes());
         out.extend_from_slice(&(N_FEATURES as u16).to_le_bytes());
-        let mask = self.targets.iter().enumerate().filter(|(_, t)| t.is_some()).fold(0u16, |m, (i, _)| m | 1 << i);
+        let mask = self
+            .targets
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.is_some())
+            .fold(0u16, |m, (i, _)| m | 1 << i);
         out.extend_from_slice(&mask.to_le_bytes());
         out.extend_from_slice(&self.interval_ms.to_le_bytes());
         out.extend_from_slice(&self.coverage_permille.to_le_bytes());
@@ -93,17 +100,25 @@ impl QuantModel {
             out.extend_from_slice(&[0; 3]);
             out.extend_from_slice(&l.intercept_q16.to_le_bytes());
             put_interval(&mut out, l.interval);
-            l.weights.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+            l.weights
+                .iter()
+                .for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
             let f = &t.forest;
             out.extend_from_slice(&(f.roots.len() as u16).to_le_bytes());
             out.push(f.leaf_frac_bits as u8);
             out.push(0);
             out.extend_from_slice(&(f.feature.len() as u32).to_le_bytes());
             put_interval(&mut out, f.interval);
-            f.roots.iter().for_each(|r| out.extend_from_slice(&r.to_le_bytes()));
+            f.roots
+                .iter()
+                .for_each(|r| out.extend_from_slice(&r.to_le_bytes()));
             out.extend_from_slice(&f.feature);
-            f.threshold.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-            f.right.iter().for_each(|r| out.extend_from_slice(&r.to_le_bytes()));
+            f.threshold
+                .iter()
+                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+            f.right
+                .iter()
+                .for_each(|r| out.extend_from_slice(&r.to_le_bytes()));
         }
         out.extend_from_slice(self.metadata.as_bytes());
         let total = (out.len() + 4) as u32;

@@ -22,7 +22,9 @@ use std::string::String;
 
 use super::blob::{IntervalOffsets, ModelRef, MAX_METADATA_LEN};
 use super::float::{features_f64, ForestF64, IntervalF64, LinearF64, ModelF64, NodeF64, TreeF64};
-use super::forest::{LEAF, MAX_DEPTH, MAX_FOREST_NODES, MAX_LEAF_FRAC_BITS, MAX_TREES, MIN_THRESHOLD};
+use super::forest::{
+    LEAF, MAX_DEPTH, MAX_FOREST_NODES, MAX_LEAF_FRAC_BITS, MAX_TREES, MIN_THRESHOLD,
+};
 use super::linear::{INTERCEPT_FRAC_BITS, LINEAR_MAX_FRAC_BITS, LINEAR_MIN_FRAC_BITS};
 use super::owned::{QuantForest, QuantLinear, QuantModel, QuantTarget};
 use super::schema::{Target, FEATURE_MAX, N_FEATURES, N_TARGETS};
@@ -60,7 +62,11 @@ pub enum QuantizeError {
     /// A tree with a dangling child or a cycle, a split on a feature >= N_FEATURES.
     TreeStructure { target: Target, tree: usize },
     /// A tree deeper than [`MAX_DEPTH`].
-    TooDeep { target: Target, tree: usize, depth: usize },
+    TooDeep {
+        target: Target,
+        tree: usize,
+        depth: usize,
+    },
     /// More than [`MAX_FOREST_NODES`] nodes in one forest.
     TooManyNodes { target: Target, found: usize },
     /// A leaf value of 2^31 target units or more.
@@ -93,14 +99,20 @@ fn quantize_interval(target: Target, i: IntervalF64) -> Result<IntervalOffsets, 
     if lo > hi || !range.contains(&lo) || !range.contains(&hi) {
         return Err(QuantizeError::Interval { target });
     }
-    Ok(IntervalOffsets { lo: lo as i32, hi: hi as i32 })
+    Ok(IntervalOffsets {
+        lo: lo as i32,
+        hi: hi as i32,
+    })
 }
 
 /// Quantises a linear model: weights in the largest Q format (32..=62 fraction bits) that holds
 /// the biggest one, intercept in Q16.
 pub fn quantize_linear(target: Target, m: &LinearF64) -> Result<QuantLinear, QuantizeError> {
     if m.weights.len() != N_FEATURES {
-        return Err(QuantizeError::WeightCount { target, found: m.weights.len() });
+        return Err(QuantizeError::WeightCount {
+            target,
+            found: m.weights.len(),
+        });
     }
     let mut max_abs: f64 = 0.0;
     for &w in &m.weights {
@@ -121,7 +133,11 @@ pub fn quantize_linear(target: Target, m: &LinearF64) -> Result<QuantLinear, Qua
     Ok(QuantLinear {
         frac_bits,
         intercept_q16: (intercept * f64::from(1u32 << INTERCEPT_FRAC_BITS)).round() as i64,
-        weights: m.weights.iter().map(|w| (w * scale).round() as i64).collect(),
+        weights: m
+            .weights
+            .iter()
+            .map(|w| (w * scale).round() as i64)
+            .collect(),
         interval: quantize_interval(target, m.interval)?,
     })
 }
@@ -130,26 +146,41 @@ pub fn quantize_linear(target: Target, m: &LinearF64) -> Result<QuantLinear, Qua
 fn quantize_threshold(t: f64) -> i32 {
     // x <= t  <=>  x <= floor(t) for integer x; outside the feature range every x goes the
     // same way, which the clamped threshold reproduces.
-    t.floor().clamp(f64::from(MIN_THRESHOLD), f64::from(FEATURE_MAX)) as i32
+    t.floor()
+        .clamp(f64::from(MIN_THRESHOLD), f64::from(FEATURE_MAX)) as i32
 }
 
 /// Quantises a forest: trees laid out in preorder, thresholds floored, leaves in the largest
 /// Q format (0..=16 fraction bits) that holds the biggest one.
 pub fn quantize_forest(target: Target, f: &ForestF64) -> Result<QuantForest, QuantizeError> {
     if f.trees.is_empty() || f.trees.len() > MAX_TREES {
-        return Err(QuantizeError::TreeCount { target, found: f.trees.len() });
+        return Err(QuantizeError::TreeCount {
+            target,
+            found: f.trees.len(),
+        });
     }
     let mut max_leaf: f64 = 0.0;
     for (tree, t) in f.trees.iter().enumerate() {
-        let depth = t.depth().ok_or(QuantizeError::TreeStructure { target, tree })?;
+        let depth = t
+            .depth()
+            .ok_or(QuantizeError::TreeStructure { target, tree })?;
         if depth > MAX_DEPTH {
-            return Err(QuantizeError::TooDeep { target, tree, depth });
+            return Err(QuantizeError::TooDeep {
+                target,
+                tree,
+                depth,
+            });
         }
         for n in &t.nodes {
             match *n {
-                NodeF64::Leaf { value } => max_leaf = max_leaf.max(finite(target, "leaf", value)?.abs()),
+                NodeF64::Leaf { value } => {
+                    max_leaf = max_leaf.max(finite(target, "leaf", value)?.abs())
+                }
                 NodeF64::Split { threshold, .. } if threshold.is_nan() => {
-                    return Err(QuantizeError::NotFinite { target, what: "threshold" })
+                    return Err(QuantizeError::NotFinite {
+                        target,
+                        what: "threshold",
+                    })
                 }
                 _ => {}
             }
@@ -167,10 +198,15 @@ pub fn quantize_forest(target: Target, f: &ForestF64) -> Result<QuantForest, Qua
         ..Default::default()
     };
     for (tree, t) in f.trees.iter().enumerate() {
-        out.roots.push(out.feature.len().min(usize::from(u16::MAX)) as u16);
-        emit_preorder(t, 0, &mut out, leaf_scale).ok_or(QuantizeError::TreeStructure { target, tree })?;
+        out.roots
+            .push(out.feature.len().min(usize::from(u16::MAX)) as u16);
+        emit_preorder(t, 0, &mut out, leaf_scale)
+            .ok_or(QuantizeError::TreeStructure { target, tree })?;
         if out.feature.len() > MAX_FOREST_NODES {
-            return Err(QuantizeError::TooManyNodes { target, found: out.feature.len() });
+            return Err(QuantizeError::TooManyNodes {
+                target,
+                found: out.feature.len(),
+            });
         }
     }
     Ok(out)
@@ -186,7 +222,12 @@ fn emit_preorder(t: &TreeF64, at: usize, out: &mut QuantForest, leaf_scale: f64)
             out.threshold.push((value * leaf_scale).round() as i32);
             out.right.push(0);
         }
-        NodeF64::Split { feature, threshold, left, right } => {
+        NodeF64::Split {
+            feature,
+            threshold,
+            left,
+            right,
+        } => {
             if feature >= N_FEATURES {
                 return None;
             }
@@ -252,8 +293,14 @@ pub struct QuantReport {
 impl QuantReport {
     /// Whether every difference is within its documented bound.
     pub fn within_bounds(&self) -> bool {
-        self.linear_max_abs.iter().all(|&e| e <= LINEAR_MAX_ABS_ERROR)
-            && self.forest_max_abs.iter().zip(&self.forest_bound).all(|(&e, &b)| e <= b)
+        self.linear_max_abs
+            .iter()
+            .all(|&e| e <= LINEAR_MAX_ABS_ERROR)
+            && self
+                .forest_max_abs
+                .iter()
+                .zip(&self.forest_bound)
+                .all(|(&e, &b)| e <= b)
     }
 }
 
@@ -284,7 +331,10 @@ pub fn measure_error<'r>(
     fixed: &ModelRef<'_>,
     rows: impl IntoIterator<Item = &'r [i32; N_FEATURES]>,
 ) -> QuantReport {
-    let mut report = QuantReport { forest_bound: [f64::INFINITY; N_TARGETS], ..Default::default() };
+    let mut report = QuantReport {
+        forest_bound: [f64::INFINITY; N_TARGETS],
+        ..Default::default()
+    };
     for (t, b) in Target::ALL.iter().zip(report.forest_bound.iter_mut()) {
         if let Some(m) = fixed.target(*t) {
             *b = forest_error_bound(m.forest.leaf_frac_bits());
@@ -294,7 +344,9 @@ pub fn measure_error<'r>(
         report.rows += 1;
         let xf = features_f64(x);
         for (i, t) in Target::ALL.iter().enumerate() {
-            let (Some(fm), Some(qm)) = (float.target(*t), fixed.target(*t)) else { continue };
+            let (Some(fm), Some(qm)) = (float.target(*t), fixed.target(*t)) else {
+                continue;
+            };
             let lin = (qm.linear.predict_delta(x) as f64 - fm.linear.predict_delta(&xf)).abs();
             let forest = (qm.forest.predict_delta(x) as f64 - fm.forest.predict_delta(&xf)).abs();
             report.linear_max_abs[i] = report.linear_max_abs[i].max(lin);

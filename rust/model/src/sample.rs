@@ -101,10 +101,16 @@ pub struct RawSample {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SampleError {
     /// The column (index into [`COLUMNS`]) holds a negative value where only >= 0 makes sense.
-    Negative { column: usize },
+    Negative {
+        /// Index into [`COLUMNS`].
+        column: usize,
+    },
     /// The column holds a value outside its documented range (`interval_ns` of 0, nice outside
     /// -20..=19).
-    OutOfRange { column: usize },
+    OutOfRange {
+        /// Index into [`COLUMNS`].
+        column: usize,
+    },
 }
 
 impl RawSample {
@@ -120,7 +126,13 @@ impl RawSample {
     /// ```
     pub fn values(&self) -> [i64; N_COLUMNS] {
         // Saturating casts: counters beyond i64::MAX (292 years of CPU time) are clamped, not wrapped.
-        let c = |v: u64| -> i64 { if v > i64::MAX as u64 { i64::MAX } else { v as i64 } };
+        let c = |v: u64| -> i64 {
+            if v > i64::MAX as u64 {
+                i64::MAX
+            } else {
+                v as i64
+            }
+        };
         [
             c(self.interval_ns),
             c(self.cpu_user_ns),
@@ -163,7 +175,9 @@ impl RawSample {
         }
         let nice = v[NICE_COLUMN];
         if !(-20..=19).contains(&nice) {
-            return Err(SampleError::OutOfRange { column: NICE_COLUMN });
+            return Err(SampleError::OutOfRange {
+                column: NICE_COLUMN,
+            });
         }
         if u[0] == 0 {
             return Err(SampleError::OutOfRange { column: 0 });
@@ -215,11 +229,21 @@ mod tests {
 
     #[test]
     fn from_values_rejects_negative_counter_and_zero_interval() {
-        let mut v = RawSample { interval_ns: 1, ..Default::default() }.values();
+        let mut v = RawSample {
+            interval_ns: 1,
+            ..Default::default()
+        }
+        .values();
         v[3] = -1;
-        assert_eq!(RawSample::from_values(&v), Err(SampleError::Negative { column: 3 }));
+        assert_eq!(
+            RawSample::from_values(&v),
+            Err(SampleError::Negative { column: 3 })
+        );
         v[3] = 0;
         v[0] = 0;
-        assert_eq!(RawSample::from_values(&v), Err(SampleError::OutOfRange { column: 0 }));
+        assert_eq!(
+            RawSample::from_values(&v),
+            Err(SampleError::OutOfRange { column: 0 })
+        );
     }
 }

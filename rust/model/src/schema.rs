@@ -279,7 +279,11 @@ mod tests {
     #[test]
     fn feature_names_are_unique_snake_case() {
         for (i, a) in FEATURE_NAMES.iter().enumerate() {
-            assert!(a.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{a}");
+            assert!(
+                a.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{a}"
+            );
             for b in &FEATURE_NAMES[i + 1..] {
                 assert_ne!(a, b);
             }

@@ -57,7 +57,9 @@ pub fn random_tree(rng: &mut Rng, depth: usize, leaf_scale: f64) -> TreeF64 {
         });
     }
     for _ in 0..=n_splits {
-        nodes.push(NodeF64::Leaf { value: rng.range(-leaf_scale, leaf_scale) });
+        nodes.push(NodeF64::Leaf {
+            value: rng.range(-leaf_scale, leaf_scale),
+        });
     }
     TreeF64 { nodes }
 }
@@ -79,12 +81,20 @@ pub fn random_model(seed: u64, n_trees: usize, depth: usize) -> ModelF64 {
         let linear = LinearF64 {
             intercept: rng.range(-scale, scale),
             weights,
-            interval: IntervalF64 { lo: -rng.range(0.0, scale), hi: rng.range(0.0, scale) },
+            interval: IntervalF64 {
+                lo: -rng.range(0.0, scale),
+                hi: rng.range(0.0, scale),
+            },
         };
-        let trees = (0..n_trees).map(|_| random_tree(&mut rng, depth, scale)).collect();
+        let trees = (0..n_trees)
+            .map(|_| random_tree(&mut rng, depth, scale))
+            .collect();
         let forest = ForestF64 {
             trees,
-            interval: IntervalF64 { lo: -rng.range(0.0, scale), hi: rng.range(0.0, scale) },
+            interval: IntervalF64 {
+                lo: -rng.range(0.0, scale),
+                hi: rng.range(0.0, scale),
+            },
         };
         *slot = Some(TargetModelF64 { linear, forest });
     }

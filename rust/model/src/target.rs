@@ -129,7 +129,10 @@ mod tests {
     const SEC_US: u32 = 1_000_000;
 
     fn idle() -> Slot {
-        Slot { interval_us: SEC_US, ..Default::default() }
+        Slot {
+            interval_us: SEC_US,
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -137,8 +140,12 @@ mod tests {
         let mut w = [idle(); HISTORY_LEN];
         w[HISTORY_LEN - 1].cpu_user_us = 200_000; // 200 permille now
         let mut f = [idle(); HORIZON];
-        f[0] = Slot { interval_us: 2 * SEC_US, cpu_user_us: 2 * SEC_US, ..idle() }; // 2 s busy
-        // (2 s of CPU) / (6 s) = 333.3 permille.
+        f[0] = Slot {
+            interval_us: 2 * SEC_US,
+            cpu_user_us: 2 * SEC_US,
+            ..idle()
+        }; // 2 s busy
+           // (2 s of CPU) / (6 s) = 333.3 permille.
         assert_eq!(future_levels(&f)[Target::Cpu.index()], 333);
         assert_eq!(target_values(&w, &f)[Target::Cpu.index()], 133);
     }
@@ -147,8 +154,10 @@ mod tests {
     fn rss_target_is_mean_of_future_samples_minus_current() {
         let mut w = [idle(); HISTORY_LEN];
         w[HISTORY_LEN - 1].rss_anon_kib = 1000;
-        let f: [Slot; HORIZON] =
-            core::array::from_fn(|i| Slot { rss_anon_kib: 1000 + 100 * (i as u32 + 1), ..idle() });
+        let f: [Slot; HORIZON] = core::array::from_fn(|i| Slot {
+            rss_anon_kib: 1000 + 100 * (i as u32 + 1),
+            ..idle()
+        });
         assert_eq!(current_levels(&w)[Target::Rss.index()], 1000);
         assert_eq!(target_values(&w, &f)[Target::Rss.index()], 300);
     }
@@ -177,7 +186,10 @@ mod tests {
     fn display_of_io_levels_inverts_the_log() {
         assert_eq!(display_milli(Target::Net, 0), 0);
         assert_eq!(display_milli(Target::Net, 20 * 256), 1_023_999); // 2^20 - 1 B/s
-        // Saturates: u64::MAX B/s clamps to i64::MAX before the KiB conversion.
-        assert_eq!(display_milli(Target::Disk, i64::MAX), div_round_i64(i64::MAX, 1024));
+                                                                     // Saturates: u64::MAX B/s clamps to i64::MAX before the KiB conversion.
+        assert_eq!(
+            display_milli(Target::Disk, i64::MAX),
+            div_round_i64(i64::MAX, 1024)
+        );
     }
 }

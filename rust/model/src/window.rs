@@ -66,15 +66,24 @@ fn walk(samples: &[RawSample], with_targets: bool, f: &mut dyn FnMut(&Row<'_>)) 
     let mut history = History::new();
     for (end, sample) in samples.iter().enumerate() {
         history.push(sample);
-        let Some(window) = history.window() else { continue };
+        let Some(window) = history.window() else {
+            continue;
+        };
         let mut targets = [0i32; N_TARGETS];
         if with_targets {
-            let Some(future) = future_slots(samples, end) else { return };
+            let Some(future) = future_slots(samples, end) else {
+                return;
+            };
             targets = target_values(&window, &future);
         }
         let features = compute_window(&window);
         let levels = current_levels(&window);
-        f(&Row { end, features: &features, levels: &levels, targets: &targets });
+        f(&Row {
+            end,
+            features: &features,
+            levels: &levels,
+            targets: &targets,
+        });
     }
 }
 
@@ -96,7 +105,11 @@ mod tests {
 
     fn ramp(n: u64) -> Vec<RawSample> {
         (0..n)
-            .map(|i| RawSample { interval_ns: 1_000_000_000, cpu_user_ns: i * 1_000_000, ..Default::default() })
+            .map(|i| RawSample {
+                interval_ns: 1_000_000_000,
+                cpu_user_ns: i * 1_000_000,
+                ..Default::default()
+            })
             .collect()
     }
 

@@ -72,7 +72,10 @@ fn prediction_levels_follow_intervals_and_clamp_at_zero() {
 fn every_truncation_is_rejected() {
     let (_, bytes) = small_blob();
     for len in 0..bytes.len() {
-        assert!(parse(&bytes[..len]).is_err(), "accepted a blob cut to {len} bytes");
+        assert!(
+            parse(&bytes[..len]).is_err(),
+            "accepted a blob cut to {len} bytes"
+        );
     }
 }
 
@@ -94,7 +97,10 @@ fn every_single_byte_corruption_is_rejected() {
 fn appended_bytes_are_rejected() {
     let (_, mut bytes) = small_blob();
     bytes.push(0);
-    assert!(matches!(parse(&bytes), Err(ParseError::Length { .. }) | Err(ParseError::Checksum)));
+    assert!(matches!(
+        parse(&bytes),
+        Err(ParseError::Length { .. }) | Err(ParseError::Checksum)
+    ));
     bytes.pop();
     bytes.insert(bytes.len() - 4, 0); // an extra byte before the CRC, resealed
     reseal(&mut bytes);
@@ -113,8 +119,20 @@ fn header_errors_are_reported_precisely() {
     let mut b = good.clone();
     b[16..20].copy_from_slice(&(SCHEMA_ID ^ 1).to_le_bytes());
     reseal(&mut b);
-    assert_eq!(parse(&b), Err(ParseError::Schema { found: SCHEMA_ID ^ 1 }));
-    for (at, value) in [(20usize, 3u8), (22, 0), (22, 0x1F), (24, 0), (28, 0), (32, 1)] {
+    assert_eq!(
+        parse(&b),
+        Err(ParseError::Schema {
+            found: SCHEMA_ID ^ 1
+        })
+    );
+    for (at, value) in [
+        (20usize, 3u8),
+        (22, 0),
+        (22, 0x1F),
+        (24, 0),
+        (28, 0),
+        (32, 1),
+    ] {
         let mut b = good.clone();
         if at == 24 {
             b[24..28].copy_from_slice(&[0; 4]);
@@ -138,7 +156,10 @@ fn forest_with_feature_index_out_of_range_is_rejected() {
     reseal(&mut b);
     assert_eq!(
         parse(&b),
-        Err(ParseError::Forest { target: 0, error: ForestError::FeatureIndex { node: 0 } })
+        Err(ParseError::Forest {
+            target: 0,
+            error: ForestError::FeatureIndex { node: 0 }
+        })
     );
 }
 
@@ -164,7 +185,10 @@ fn forest_with_inconsistent_roots_is_rejected() {
     let mut b = good.clone();
     b[roots + 2..roots + 4].copy_from_slice(&3u16.to_le_bytes());
     reseal(&mut b);
-    assert!(matches!(parse(&b), Err(ParseError::Forest { target: 0, .. })));
+    assert!(matches!(
+        parse(&b),
+        Err(ParseError::Forest { target: 0, .. })
+    ));
 }
 
 #[test]
@@ -203,5 +227,7 @@ fn model_with_a_subset_of_targets_predicts_only_those() {
 #[test]
 fn parse_error_messages_name_the_problem() {
     let e = ParseError::Schema { found: 1 };
-    assert!(e.to_string().starts_with("model trained for another feature schema"));
+    assert!(e
+        .to_string()
+        .starts_with("model trained for another feature schema"));
 }

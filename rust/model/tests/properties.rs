@@ -8,7 +8,8 @@ use procperf_model::float::{features_f64, ForestF64, IntervalF64, LinearF64, Nod
 use procperf_model::history::History;
 use procperf_model::owned::QuantModel;
 use procperf_model::quantize::{
-    forest_error_bound, quantize_forest, quantize_linear, FOREST_MAX_ABS_ERROR, LINEAR_MAX_ABS_ERROR,
+    forest_error_bound, quantize_forest, quantize_linear, FOREST_MAX_ABS_ERROR,
+    LINEAR_MAX_ABS_ERROR,
 };
 use procperf_model::sample::{RawSample, N_COLUMNS};
 use procperf_model::schema::{Target, FEATURE_MAX, N_FEATURES};
@@ -22,10 +23,17 @@ fn weight() -> impl Strategy<Value = f64> {
 
 fn linear(max_exp: i32) -> impl Strategy<Value = LinearF64> {
     (
-        proptest::collection::vec(weight().prop_filter("range", move |w| w.abs() < 10f64.powi(max_exp)), N_FEATURES),
+        proptest::collection::vec(
+            weight().prop_filter("range", move |w| w.abs() < 10f64.powi(max_exp)),
+            N_FEATURES,
+        ),
         -1e9f64..1e9,
     )
-        .prop_map(|(weights, intercept)| LinearF64 { intercept, weights, interval: IntervalF64::default() })
+        .prop_map(|(weights, intercept)| LinearF64 {
+            intercept,
+            weights,
+            interval: IntervalF64::default(),
+        })
 }
 
 fn features(max_abs: i32) -> impl Strategy<Value = [i32; N_FEATURES]> {
@@ -36,7 +44,13 @@ fn features(max_abs: i32) -> impl Strategy<Value = [i32; N_FEATURES]> {
 fn tree(depth: u32) -> impl Strategy<Value = TreeF64> {
     let leaf = (-40_000.0f64..40_000.0).prop_map(|v| vec![NodeF64::Leaf { value: v }]);
     leaf.prop_recursive(depth, 256, 2, |inner| {
-        (0..N_FEATURES, -20i32..20, prop_oneof![Just(0.0), Just(0.5), 0.0f64..1.0], inner.clone(), inner)
+        (
+            0..N_FEATURES,
+            -20i32..20,
+            prop_oneof![Just(0.0), Just(0.5), 0.0f64..1.0],
+            inner.clone(),
+            inner,
+        )
             .prop_map(|(feature, t, frac, left, right)| {
                 // Layout: split, left subtree, right subtree; shift child indices.
                 let mut nodes = vec![NodeF64::Split {
@@ -47,9 +61,17 @@ fn tree(depth: u32) -> impl Strategy<Value = TreeF64> {
                 }];
                 for (sub, base) in [(&left, 1), (&right, 1 + left.len())] {
                     nodes.extend(sub.iter().map(|n| match *n {
-                        NodeF64::Split { feature, threshold, left, right } => {
-                            NodeF64::Split { feature, threshold, left: left + base, right: right + base }
-                        }
+                        NodeF64::Split {
+                            feature,
+                            threshold,
+                            left,
+                            right,
+                        } => NodeF64::Split {
+                            feature,
+                            threshold,
+                            left: left + base,
+                            right: right + base,
+                        },
                         leaf => leaf,
                     }));
                 }
@@ -192,7 +214,10 @@ fn model_with<R>(
     if let Some(fo) = forest {
         t.forest = fo;
     }
-    let q = QuantModel { targets: [Some(t), None, None, None], ..base };
+    let q = QuantModel {
+        targets: [Some(t), None, None, None],
+        ..base
+    };
     let bytes = q.to_checked_bytes().unwrap();
     let m = parse(&bytes).unwrap();
     f(m.target(Target::Cpu).unwrap())
