@@ -242,7 +242,7 @@ pub fn run(opts: &CollectOptions) -> Result<CollectSummary> {
     if opts.interval_ms == 0 {
         bail!("--interval-ms must be at least 1");
     }
-    if !(opts.seconds > 0.0) || !opts.seconds.is_finite() {
+    if opts.seconds.is_nan() || opts.seconds <= 0.0 || !opts.seconds.is_finite() {
         bail!("--seconds must be a positive number");
     }
     let clock = Clock::system();

@@ -91,14 +91,17 @@ pub fn load(path: &Path, with_targets: bool, quiet: bool) -> Result<(Samples, Da
     Ok((samples, ds))
 }
 
+/// The parts of one split with the models fitted on it and their test scores.
+struct SplitFit {
+    train: Dataset,
+    cal: Dataset,
+    test: Dataset,
+    fits: Vec<TargetFit>,
+    scores: Vec<TargetScores>,
+}
+
 /// Fits every requested target on one split; returns fits and test scores.
-fn fit_split(
-    ds: &Dataset,
-    split: &Split,
-    targets: &[Target],
-    params: &FitParams,
-    quiet: bool,
-) -> Result<(Dataset, Dataset, Dataset, Vec<TargetFit>, Vec<TargetScores>)> {
+fn fit_split(ds: &Dataset, split: &Split, targets: &[Target], params: &FitParams, quiet: bool) -> Result<SplitFit> {
     let train = ds.subset(&split.train);
     let cal = ds.subset(&split.calibration);
     let test = ds.subset(&split.test);
@@ -120,7 +123,7 @@ fn fit_split(
         fits.push(fit);
     }
     bar.finish_and_clear();
-    Ok((train, cal, test, fits, scores))
+    Ok(SplitFit { train, cal, test, fits, scores })
 }
 
 /// `trainer fit`.
@@ -131,7 +134,7 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
     }
     let (samples, ds) = load(&opts.data, true, opts.quiet)?;
     let split = dataset::split(&ds, opts.split, opts.seed)?;
-    let (train, cal, test, fits, scores) = fit_split(&ds, &split, &opts.targets, &opts.params, opts.quiet)?;
+    let SplitFit { train, cal, test, fits, scores } = fit_split(&ds, &split, &opts.targets, &opts.params, opts.quiet)?;
 
     if let Some(dir) = &opts.save_matrix {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -145,7 +148,7 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             let folds = dataset::folds(&ds, opts.split, k, opts.seed)?;
             let mut per_fold = Vec::new();
             for f in &folds {
-                per_fold.push(fit_split(&ds, f, &opts.targets, &opts.params, opts.quiet)?.4);
+                per_fold.push(fit_split(&ds, f, &opts.targets, &opts.params, opts.quiet)?.scores);
             }
             Some(CvSummary { folds: k, per_fold })
         }

@@ -25,7 +25,7 @@ pub struct Interval {
 /// use trainer::conformal::calibrate;
 /// let residuals: Vec<f64> = (0..99).map(|i| i as f64 - 49.0).collect();
 /// let iv = calibrate(&residuals, 0.2).unwrap();
-/// assert_eq!((iv.lo, iv.hi), (-39.0, 39.0));
+/// assert_eq!((iv.lo, iv.hi), (-40.0, 40.0)); // the 10th smallest and the 90th
 /// ```
 pub fn calibrate(residuals: &[f64], alpha: f64) -> Option<Interval> {
     let n = residuals.len();

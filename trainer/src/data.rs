@@ -247,7 +247,6 @@ mod tests {
         let mut w = SampleWriter::new(&mut buf).unwrap();
         w.write(5, 7, "a,b\"c", &s).unwrap();
         w.flush().unwrap();
-        drop(w);
         let got = parse_samples(&buf[..], "mem").unwrap();
         assert_eq!(got.rows.len(), 1);
         assert_eq!(got.rows[0].sample, s);

@@ -383,7 +383,7 @@ pub fn folds(ds: &Dataset, by: SplitBy, k: usize, seed: u64) -> Result<Vec<Split
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::data::Row;
     use proptest::prelude::*;

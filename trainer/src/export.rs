@@ -95,9 +95,12 @@ pub fn model_f64(fits: &[TargetFit], interval_ms: u32, coverage: f64, metadata: 
     }
 }
 
+/// Measured quantisation error per exported target.
+pub type TargetErrors = Vec<(Target, QuantError)>;
+
 /// Quantises, serialises, parses back and measures the fixed-vs-float error on `rows`; fails when
 /// it exceeds the model crate's bound.
-pub fn quantise(model: &ModelF64, rows: &Dataset) -> Result<(Vec<u8>, Vec<(Target, QuantError)>)> {
+pub fn quantise(model: &ModelF64, rows: &Dataset) -> Result<(Vec<u8>, TargetErrors)> {
     let q = model.quantize().context("quantising the models")?;
     let bytes = q.to_checked_bytes().map_err(|e| anyhow::anyhow!("serialised blob does not parse: {e}"))?;
     let fixed = parse(&bytes).map_err(|e| anyhow::anyhow!("serialised blob does not parse: {e}"))?;

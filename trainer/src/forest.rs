@@ -119,7 +119,7 @@ pub struct Matrix<'a> {
 
 impl<'a> Matrix<'a> {
     pub fn new(data: &'a [i32], n_features: usize) -> Self {
-        assert!(n_features > 0 && data.len() % n_features == 0, "matrix shape");
+        assert!(n_features > 0 && data.len().is_multiple_of(n_features), "matrix shape");
         Self { data, n_features }
     }
     pub fn n_rows(&self) -> usize {
@@ -488,7 +488,7 @@ mod tests {
 
     #[test]
     fn same_seed_gives_identical_forest_and_other_seed_differs() {
-        let x: Vec<i32> = (0..2000).map(|i| (i * 7919 % 1000) as i32).collect();
+        let x: Vec<i32> = (0..2000).map(|i| i * 7919 % 1000).collect();
         let y: Vec<f64> = x.chunks(2).flat_map(|c| [c[0] as f64 + (c[1] % 7) as f64; 1]).collect();
         let p = ForestParams { n_estimators: 4, max_features: 0.5, seed: 7, ..Default::default() };
         let (a, _) = fit(Matrix::new(&x, 2), &y, &p);

@@ -4,25 +4,28 @@
 //!
 //! The data path, one module each:
 //!
+//! ```text
 //!     samples CSV ──> data ──> dataset (group, runs, windows, split) ──> preprocess ──> linear / forest
 //!                      ▲                                                       │
 //!                   collect                             metrics, conformal <───┴──> export (blob) ──> report
+//! ```
 //!
 //! Features and targets are never computed here: `procperf_model` owns them, so what is trained is
 //! exactly what the kernel evaluates.
 
+// In data-path order.
 pub mod collect;
 pub mod data;
-pub mod progress;
-pub mod conformal;
-pub mod forest;
-pub mod linear;
-pub mod metrics;
-pub mod preprocess;
-pub mod baseline;
-pub mod commands;
 pub mod dataset;
+pub mod preprocess;
+pub mod linear;
+pub mod forest;
+pub mod baseline;
+pub mod train;
+pub mod metrics;
 pub mod evaluate;
+pub mod conformal;
 pub mod export;
 pub mod report;
-pub mod train;
+pub mod commands;
+pub mod progress;

@@ -50,7 +50,7 @@ impl std::error::Error for FitError {}
 /// ```
 pub fn fit(x: &[f64], d: usize, y: &[f64], alpha: f64) -> Result<Ridge, FitError> {
     let n = y.len();
-    if n == 0 || d == 0 && n == 0 {
+    if n == 0 {
         return Err(FitError::NoRows);
     }
     assert_eq!(x.len(), n * d, "matrix shape");
@@ -105,7 +105,8 @@ fn cholesky(a: &mut [f64], d: usize) -> Option<&[f64]> {
         for k in 0..j {
             s -= a[j * d + k] * a[j * d + k];
         }
-        if !(s > 1e-12 * (1.0 + a[j * d + j].abs())) {
+        // NaN fails this test too.
+        if s.partial_cmp(&(1e-12 * (1.0 + a[j * d + j].abs()))) != Some(std::cmp::Ordering::Greater) {
             return None;
         }
         let ljj = s.sqrt();
