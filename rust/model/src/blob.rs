@@ -161,6 +161,8 @@ impl core::fmt::Display for ParseError {
     }
 }
 
+impl core::error::Error for ParseError {}
+
 /// A calibrated interval around a predicted change, target units: `[delta + lo, delta + hi]`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct IntervalOffsets {
