@@ -2,7 +2,8 @@
 # Compares trainer's forest and linear model with scikit-learn on identical rows.
 # Usage: sklearn_compare.sh DATA.csv [TARGETS] [N_ESTIMATORS MAX_DEPTH MIN_SAMPLES_LEAF]
 # Creates a venv with scikit-learn, numpy and pandas in $VENV (default /tmp/procperf-sklearn-venv)
-# if missing. Fit times are wall-clock on this machine; both sides use 2 threads.
+# if missing. Fit times are wall-clock on this machine; both sides use 2 threads. Targets are not
+# winsorised (--target-clip-quantile 0) so both fit the same values; TRAINER_ARGS adds options.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 data=$1 targets=${2:-cpu,rss,disk} n_est=${3:-32} depth=${4:-8} leaf=${5:-5}
@@ -15,7 +16,8 @@ fi
 work=$(mktemp -d /tmp/procperf-compare.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 RAYON_NUM_THREADS=2 "$trainer" --json fit "$data" --target "$targets" --out "$work/model" \
-  --n-estimators "$n_est" --max-depth "$depth" --min-samples-leaf "$leaf" --save-matrix "$work/mx" > "$work/fit.json"
+  --n-estimators "$n_est" --max-depth "$depth" --min-samples-leaf "$leaf" --save-matrix "$work/mx" \
+  --target-clip-quantile 0 ${TRAINER_ARGS:-} > "$work/fit.json"
 "$venv/bin/python" - "$work/fit.json" > "$work/ours.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))

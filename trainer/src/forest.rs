@@ -1,21 +1,24 @@
 //! Random forest regressor: CART trees grown on bootstrap samples by variance reduction, with feature
 //! subsampling per node, fitted in parallel over trees and deterministic given the seed.
 //!
-//! Splits are found on histograms. Each feature is binned once per fit: a feature with at most
-//! [`MAX_BINS`] distinct training values gets one bin per value, so its splits are exactly the ones an
-//! exhaustive CART would consider; a feature with more gets quantile bins whose edges are training
-//! values. A split is `x <= threshold` with `threshold` an integer feature value, which is what the
-//! kernel compares on its integer features; no midpoints, no floats in the tree's tests.
+//! Splits are exact: every distinct training value of a feature is a candidate threshold, as in an
+//! exhaustive CART. Each feature is coded once per fit as the rank of its value among the distinct
+//! training values (a `u16`; a feature with more than [`MAX_BINS`] distinct values, which the
+//! schema's 24-bit features never have in practice, falls back to quantile bins). A split is
+//! `x <= threshold` with `threshold` a training value, which is what the kernel compares on its
+//! integer features: no midpoints, no floats in the tree's tests.
 //!
-//! Building a node's histograms costs O(rows × tried features) with no sorting, so a level of a tree
-//! costs one pass over the rows; scikit-learn's splitter sorts each node's rows per feature.
+//! A node finds its best split per feature in one of two ways, whichever is cheaper: a large node
+//! accumulates a dense histogram over the codes (O(rows + distinct values), no sorting), a small one
+//! sorts its rows' codes (O(rows log rows)). scikit-learn sorts at every node; at the top of a tree,
+//! where most rows are, this does not.
 //!
 //! Trees here are float-valued references; `export` quantises them through the model crate.
 
 use rayon::prelude::*;
 
-/// Most bins per feature: bin indices fit in a `u8`.
-pub const MAX_BINS: usize = 256;
+/// Most distinct codes per feature: codes fit in a `u16`.
+pub const MAX_BINS: usize = 1 << 16;
 
 /// Hyper-parameters, named as in scikit-learn's `RandomForestRegressor`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -133,8 +136,8 @@ impl<'a> Matrix<'a> {
 /// Features binned once, column-major for cache-friendly histogram building; shared by the
 /// forests of all targets fitted on the same rows.
 pub struct Binned {
-    /// `bins[f * n + i]`: bin of row i, feature f.
-    bins: Vec<u8>,
+    /// `bins[f * n + i]`: code of row i, feature f.
+    bins: Vec<u16>,
     /// Per feature, the upper edge (largest training value) of each bin.
     edges: Vec<Vec<i32>>,
     n: usize,
@@ -144,7 +147,7 @@ pub struct Binned {
 pub fn bin_features(x: Matrix<'_>) -> Binned {
     let n = x.n_rows();
     let d = x.n_features;
-    let cols: Vec<(Vec<u8>, Vec<i32>)> = (0..d)
+    let cols: Vec<(Vec<u16>, Vec<i32>)> = (0..d)
         .into_par_iter()
         .map(|f| {
             if n == 0 {
@@ -169,7 +172,7 @@ pub fn bin_features(x: Matrix<'_>) -> Binned {
                 e
             };
             let bins = (0..n)
-                .map(|i| edges.partition_point(|&e| e < x.data[i * d + f]).min(edges.len() - 1) as u8)
+                .map(|i| edges.partition_point(|&e| e < x.data[i * d + f]).min(edges.len() - 1) as u16)
                 .collect();
             (bins, edges)
         })
@@ -223,6 +226,8 @@ struct Grower<'a> {
     rng: Rng,
     nodes: Vec<Node>,
     gains: Vec<f64>,
+    scratch_bins: Vec<Bin>,
+    scratch_keys: Vec<u64>,
 }
 
 struct Split {
@@ -232,50 +237,90 @@ struct Split {
 }
 
 impl Grower<'_> {
-    fn histograms(&self, rows: &[u32], features: &[usize]) -> Vec<Bin> {
+    /// The best split of `rows` on feature `f`, if any beats no split.
+    fn best_split_on(&mut self, rows: &[u32], f: usize, total: Bin) -> Option<Split> {
         let n = self.binned.n;
-        let mut h = vec![Bin::default(); features.len() * MAX_BINS];
-        for (k, &f) in features.iter().enumerate() {
-            let col = &self.binned.bins[f * n..(f + 1) * n];
-            let hk = &mut h[k * MAX_BINS..(k + 1) * MAX_BINS];
+        let col = &self.binned.bins[f * n..(f + 1) * n];
+        let nb = self.binned.edges[f].len();
+        if nb < 2 {
+            return None;
+        }
+        let min_leaf = self.params.min_samples_leaf.max(1) as u32;
+        let parent = total.wy * total.wy / total.w;
+        let mut best: Option<Split> = None;
+        let mut left = Bin::default();
+        // Considers the split "codes <= code go left" after `left` has absorbed every code up to it.
+        let consider = |left: &Bin, code: usize, best: &mut Option<Split>| -> bool {
+            if left.rows < min_leaf {
+                return true;
+            }
+            if total.rows - left.rows < min_leaf {
+                return false; // every later split leaves the right side even smaller
+            }
+            let rw = total.w - left.w;
+            if left.w <= 0.0 || rw <= 0.0 {
+                return true;
+            }
+            let rwy = total.wy - left.wy;
+            let gain = left.wy * left.wy / left.w + rwy * rwy / rw - parent;
+            if gain > 1e-12 * total.w && best.as_ref().is_none_or(|s| gain > s.gain) {
+                *best = Some(Split { feature: f, bin: code, gain });
+            }
+            true
+        };
+        if rows.len() * 4 >= nb {
+            // Dense: one pass over the rows, one over the codes.
+            let hist = &mut self.scratch_bins;
+            hist.clear();
+            hist.resize(nb, Bin::default());
             for &r in rows {
                 let r = r as usize;
-                let b = &mut hk[col[r] as usize];
+                let b = &mut hist[col[r] as usize];
                 b.rows += 1;
                 b.w += self.weight[r];
                 b.wy += self.weight[r] * self.y[r];
             }
-        }
-        h
-    }
-
-    fn best_split(&self, hist: &[Bin], features: &[usize], total: Bin) -> Option<Split> {
-        let min_leaf = self.params.min_samples_leaf.max(1) as u32;
-        let parent = total.wy * total.wy / total.w;
-        let mut best: Option<Split> = None;
-        for (k, &f) in features.iter().enumerate() {
-            let nb = self.binned.edges[f].len();
-            let hk = &hist[k * MAX_BINS..k * MAX_BINS + nb];
-            let mut left = Bin::default();
-            for (b, bin) in hk.iter().enumerate().take(nb.saturating_sub(1)) {
+            for (code, bin) in hist.iter().enumerate().take(nb - 1) {
+                if bin.rows == 0 {
+                    continue;
+                }
                 left.rows += bin.rows;
                 left.w += bin.w;
                 left.wy += bin.wy;
-                if bin.rows == 0 || left.rows < min_leaf {
-                    continue;
-                }
-                let right_rows = total.rows - left.rows;
-                if right_rows < min_leaf {
+                if !consider(&left, code, &mut best) {
                     break;
                 }
-                let rw = total.w - left.w;
-                if left.w <= 0.0 || rw <= 0.0 {
-                    continue;
+            }
+        } else {
+            // Sparse: sort the node's (code, row) pairs and scan runs of equal codes.
+            let keys = &mut self.scratch_keys;
+            keys.clear();
+            keys.extend(rows.iter().map(|&r| (u64::from(col[r as usize]) << 32) | u64::from(r)));
+            keys.sort_unstable();
+            let mut i = 0;
+            while i < keys.len() {
+                let code = (keys[i] >> 32) as usize;
+                while i < keys.len() && (keys[i] >> 32) as usize == code {
+                    let r = (keys[i] & 0xFFFF_FFFF) as usize;
+                    left.rows += 1;
+                    left.w += self.weight[r];
+                    left.wy += self.weight[r] * self.y[r];
+                    i += 1;
                 }
-                let rwy = total.wy - left.wy;
-                let gain = left.wy * left.wy / left.w + rwy * rwy / rw - parent;
-                if gain > 1e-12 * total.w && best.as_ref().is_none_or(|s| gain > s.gain) {
-                    best = Some(Split { feature: f, bin: b, gain });
+                if i == keys.len() || !consider(&left, code, &mut best) {
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    fn best_split(&mut self, rows: &[u32], features: &[usize], total: Bin) -> Option<Split> {
+        let mut best: Option<Split> = None;
+        for &f in features {
+            if let Some(s) = self.best_split_on(rows, f, total) {
+                if best.as_ref().is_none_or(|b| s.gain > b.gain) {
+                    best = Some(s);
                 }
             }
         }
@@ -332,8 +377,7 @@ impl Grower<'_> {
             return id;
         }
         let features = self.sample_features();
-        let hist = self.histograms(rows, &features);
-        let Some(split) = self.best_split(&hist, &features, total) else {
+        let Some(split) = self.best_split(rows, &features, total) else {
             self.finish_leaf(id, rows);
             return id;
         };
@@ -424,6 +468,8 @@ pub fn fit_binned(
                 rng,
                 nodes: Vec::new(),
                 gains: vec![0.0; d],
+                scratch_bins: Vec::new(),
+                scratch_keys: Vec::new(),
             };
             g.grow(&mut rows, 0);
             bar.inc(1);
@@ -499,12 +545,26 @@ mod tests {
     }
 
     #[test]
-    fn features_with_many_values_are_binned_at_training_values() {
+    fn every_distinct_training_value_is_a_candidate_threshold() {
         let x: Vec<i32> = (0..10_000).map(|i| i * 3).collect();
         let b = bin_features(Matrix::new(&x, 1));
-        assert!(b.edges[0].len() <= MAX_BINS);
+        assert_eq!(b.edges[0].len(), 10_000);
         assert_eq!(*b.edges[0].last().unwrap(), 29_997);
-        assert!(b.edges[0].iter().all(|e| e % 3 == 0));
+    }
+
+    #[test]
+    fn dense_and_sorted_split_search_agree() {
+        // The same data split at the root (dense path) and inside a small node (sorted path) must
+        // find the same threshold: fit once on 40 rows (sorted) and once on those rows repeated.
+        let x: Vec<i32> = (0..40).map(|i| (i * 17) % 40).collect();
+        let y: Vec<f64> = x.iter().map(|&v| if v <= 23 { 1.0 } else { 4.0 }).collect();
+        let p = ForestParams { n_estimators: 1, bootstrap: false, min_samples_leaf: 1, max_depth: 1, ..Default::default() };
+        let (small, _) = fit(Matrix::new(&x, 1), &y, &p);
+        assert_eq!(small.trees[0].nodes[0].threshold, 23);
+        let xs: Vec<i32> = x.iter().cycle().take(4000).copied().collect();
+        let ys: Vec<f64> = y.iter().cycle().take(4000).copied().collect();
+        let (big, _) = fit(Matrix::new(&xs, 1), &ys, &p);
+        assert_eq!(big.trees[0].nodes[0].threshold, 23);
     }
 
     #[test]
