@@ -11,6 +11,7 @@ use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use procperf_model::blob::parse;
 use procperf_model::features::compute;
+use procperf_model::forest::Lanes;
 use procperf_model::schema::Target;
 use procperf_model::synth::{busy_history, random_features, random_model, Rng};
 use procperf_model::target::current_levels;
@@ -33,18 +34,25 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
     });
 
     let mut i = 0;
+    let linear_models = Target::ALL.map(|t| model.target(t).map(|m| m.linear));
+    c.bench_function("linear/one_target", |b| {
+        b.iter(|| {
+            i = (i + 1) & 63;
+            linear_models[0].map(|m| m.predict_delta(black_box(&rows[i])))
+        })
+    });
     c.bench_function("linear/all_targets", |b| {
         b.iter(|| {
-            i = (i + 1) % rows.len();
+            i = (i + 1) & 63;
             let x = black_box(&rows[i]);
-            Target::ALL.map(|t| model.target(t).map(|m| m.linear.predict_delta(x)))
+            linear_models.map(|m| m.map(|m| m.predict_delta(x)))
         })
     });
     c.bench_function("forest/all_targets_32x8", |b| {
         b.iter(|| {
-            i = (i + 1) % rows.len();
-            let x = black_box(&rows[i]);
-            Target::ALL.map(|t| model.target(t).map(|m| m.forest.predict_delta(x)))
+            i = (i + 1) & 63;
+            let lanes = Lanes::new(black_box(&rows[i]));
+            Target::ALL.map(|t| model.target(t).map(|m| m.forest.predict_lanes(&lanes)))
         })
     });
     c.bench_function("predict/history_all_targets", |b| {
@@ -52,7 +60,7 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
     });
     c.bench_function("predict/all_targets_given_features", |b| {
         b.iter(|| {
-            i = (i + 1) % rows.len();
+            i = (i + 1) & 63;
             model.predict_all(black_box(&rows[i]), &levels)
         })
     });

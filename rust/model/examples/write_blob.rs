@@ -9,12 +9,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: write_blob OUT [SEED TREES DEPTH]".into());
     };
     let num = |i: usize, default: u64| -> Result<u64, Box<dyn std::error::Error>> {
-        Ok(args.get(i).map(|s| s.parse()).transpose()?.unwrap_or(default))
+        Ok(args
+            .get(i)
+            .map(|s| s.parse())
+            .transpose()?
+            .unwrap_or(default))
     };
     let (seed, trees, depth) = (num(1, 1)?, num(2, 32)? as usize, num(3, 8)? as usize);
     let model = procperf_model::synth::random_model(seed, trees, depth);
     let bytes = model.quantize()?.to_checked_bytes()?;
     std::fs::write(out, &bytes)?;
-    eprintln!("wrote {out}: {} bytes, {trees} trees of depth {depth} per target", bytes.len());
+    eprintln!(
+        "wrote {out}: {} bytes, {trees} trees of depth {depth} per target",
+        bytes.len()
+    );
     Ok(())
 }

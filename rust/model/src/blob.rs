@@ -51,8 +51,8 @@
 //! No floats, no allocation, no panics on any input.
 
 use super::crc32::crc32;
-use super::features::compute;
-use super::forest::{self, ForestError, ForestRef, MAX_FOREST_NODES, MAX_TREES};
+use super::features::compute_window;
+use super::forest::{self, ForestError, ForestRef, Lanes, MAX_FOREST_NODES, MAX_TREES};
 use super::history::History;
 use super::linear::LinearRef;
 use super::schema::{Target, N_FEATURES, N_TARGETS, SCHEMA_ID};
@@ -185,6 +185,23 @@ pub struct TargetModelRef<'a> {
     pub forest_interval: IntervalOffsets,
 }
 
+impl TargetModelRef<'_> {
+    /// Levels from the current level and the two predicted changes, with their intervals.
+    fn prediction(&self, level: i64, linear: i64, forest: i64) -> Prediction {
+        let at = |delta: i64, offset: i32| {
+            level_from_delta(level, delta.saturating_add(i64::from(offset)))
+        };
+        Prediction {
+            linear: at(linear, 0),
+            linear_lo: at(linear, self.linear_interval.lo),
+            linear_hi: at(linear, self.linear_interval.hi),
+            forest: at(forest, 0),
+            forest_lo: at(forest, self.forest_interval.lo),
+            forest_hi: at(forest, self.forest_interval.hi),
+        }
+    }
+}
+
 /// One target's predictions, all as levels in target units (clamped at 0).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Prediction {
@@ -203,6 +220,28 @@ pub struct Prediction {
 }
 
 /// A validated model blob. Only [`parse`] creates one; it borrows the parsed bytes.
+///
+/// ```
+/// # #[cfg(feature = "std")] {
+/// use procperf_model::blob::parse;
+/// use procperf_model::features::compute;
+/// use procperf_model::schema::Target;
+/// use procperf_model::synth::{busy_history, random_model};
+/// use procperf_model::target::{current_levels_of, display_milli};
+///
+/// // What the trainer exports (here an untrained synthetic model) and the kernel loads:
+/// let bytes = random_model(1, 8, 4).quantize().unwrap().to_checked_bytes().unwrap();
+/// let model = parse(&bytes).unwrap();
+///
+/// // Per process per pass: features and current levels from its history, then predict.
+/// let history = busy_history(7);
+/// let features = compute(&history).unwrap();
+/// let levels = current_levels_of(&history).unwrap();
+/// let cpu = model.predict(Target::Cpu, &features, levels[Target::Cpu.index()]).unwrap();
+/// assert!(cpu.forest_lo <= cpu.forest && cpu.forest <= cpu.forest_hi);
+/// let _percent_milli = display_milli(Target::Cpu, cpu.forest);
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModelRef<'a> {
     interval_ms: u32,
@@ -240,30 +279,25 @@ impl<'a> ModelRef<'a> {
         level: i64,
     ) -> Option<Prediction> {
         let m = self.target(target)?;
-        let lin = m.linear.predict_delta(features);
+        let linear = m.linear.predict_delta(features);
         let forest = m.forest.predict_delta(features);
-        let at = |delta: i64, offset: i32| {
-            level_from_delta(level, delta.saturating_add(i64::from(offset)))
-        };
-        Some(Prediction {
-            linear: at(lin, 0),
-            linear_lo: at(lin, m.linear_interval.lo),
-            linear_hi: at(lin, m.linear_interval.hi),
-            forest: at(forest, 0),
-            forest_lo: at(forest, m.forest_interval.lo),
-            forest_hi: at(forest, m.forest_interval.hi),
-        })
+        Some(m.prediction(level, linear, forest))
     }
 
-    /// Predicts every target present; `levels` as from [`current_levels`].
+    /// Predicts every target present; `levels` as from [`current_levels`]. Same results as
+    /// [`Self::predict`] per target; the forests share one prepared feature vector.
     pub fn predict_all(
         &self,
         features: &[i32; N_FEATURES],
         levels: &[i64; N_TARGETS],
     ) -> [Option<Prediction>; N_TARGETS] {
+        let lanes = Lanes::new(features);
         let mut out = [None; N_TARGETS];
-        for ((o, t), &level) in out.iter_mut().zip(Target::ALL).zip(levels) {
-            *o = self.predict(t, features, level);
+        for ((o, t), &level) in out.iter_mut().zip(&self.targets).zip(levels) {
+            if let Some(t) = t {
+                let linear = t.linear.predict_delta(features);
+                *o = Some(t.prediction(level, linear, t.forest.predict_lanes(&lanes)));
+            }
         }
         out
     }
@@ -271,8 +305,7 @@ impl<'a> ModelRef<'a> {
     /// Features, levels and predictions of a full history in one call; `None` until it is full.
     pub fn predict_history(&self, history: &History) -> Option<[Option<Prediction>; N_TARGETS]> {
         let window = history.window()?;
-        let features = compute(history)?;
-        Some(self.predict_all(&features, &current_levels(&window)))
+        Some(self.predict_all(&compute_window(&window), &current_levels(&window)))
     }
 }
 

@@ -61,6 +61,26 @@ const _: () = assert!(N_FEATURES < FEATURE_LANES && (LEAF as usize & 63) >= N_FE
 /// Trees walked in lockstep.
 const LANES: usize = 8;
 
+/// A feature vector as the walk reads it: clamped to ±`FEATURE_MAX`, padded to 64 lanes, the
+/// lane that [`LEAF`] selects holding `i32::MAX`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lanes([i32; FEATURE_LANES]);
+
+impl Lanes {
+    /// Lays out a feature vector.
+    pub fn new(x: &[i32; N_FEATURES]) -> Self {
+        let mut lanes = [0i32; FEATURE_LANES];
+        for (l, &v) in lanes.iter_mut().zip(x) {
+            *l = v.clamp(-FEATURE_MAX, FEATURE_MAX);
+        }
+        // Leaves select this lane; it is above every leaf value, so leaves stay put.
+        if let Some(pad) = lanes.get_mut(usize::from(LEAF & 63)) {
+            *pad = i32::MAX;
+        }
+        Self(lanes)
+    }
+}
+
 /// Why a forest's arrays are not a valid forest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ForestError {
@@ -292,14 +312,13 @@ impl<'a> ForestRef<'a> {
     /// The predicted change of the target: the mean over trees of the leaf reached, in target
     /// units, rounded half up.
     pub fn predict_delta(&self, x: &[i32; N_FEATURES]) -> i64 {
-        let mut lanes = [0i32; FEATURE_LANES];
-        for (l, &v) in lanes.iter_mut().zip(x) {
-            *l = v.clamp(-FEATURE_MAX, FEATURE_MAX);
-        }
-        // Leaves select this lane; it is above every leaf value, so leaves stay put.
-        if let Some(pad) = lanes.get_mut(usize::from(LEAF & 63)) {
-            *pad = i32::MAX;
-        }
+        self.predict_lanes(&Lanes::new(x))
+    }
+
+    /// [`Self::predict_delta`] on features already laid out for the walk (build [`Lanes`] once
+    /// per process and share it between targets).
+    pub fn predict_lanes(&self, lanes: &Lanes) -> i64 {
+        let lanes = &lanes.0;
         // One common length: a check of `i < n` on `feature` covers the other two arrays.
         let n = self.feature.len();
         let feature = self.feature;

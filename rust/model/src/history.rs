@@ -246,3 +246,69 @@ const ZERO_SLOT: Slot = Slot {
     nice: 0,
     policy: 0,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_stays_compact() {
+        // The module docs quote these sizes; the kernel holds one History per process.
+        assert_eq!(core::mem::size_of::<Slot>(), 96);
+        assert_eq!(core::mem::size_of::<History>(), 776);
+    }
+
+    #[test]
+    fn ring_iterates_oldest_first_before_and_after_wrapping() {
+        let mut h = History::new();
+        assert!(h.is_empty() && h.newest().is_none() && h.window().is_none());
+        for i in 0..3u64 {
+            h.push(&RawSample {
+                interval_ns: 1000,
+                threads: i,
+                ..Default::default()
+            });
+        }
+        let mut seen = [0u32; 3];
+        for (dst, s) in seen.iter_mut().zip(h.iter()) {
+            *dst = s.threads;
+        }
+        assert_eq!((h.len(), seen), (3, [0, 1, 2]));
+        for i in 3..(HISTORY_LEN as u64 + 5) {
+            h.push(&RawSample {
+                interval_ns: 1000,
+                threads: i,
+                ..Default::default()
+            });
+        }
+        let w = h.window().unwrap();
+        assert_eq!(w[0].threads, 5);
+        assert_eq!(w[HISTORY_LEN - 1].threads, HISTORY_LEN as u32 + 4);
+        h.clear();
+        assert_eq!(h.len(), 0);
+        assert!(h.iter().next().is_none());
+    }
+
+    #[test]
+    fn narrowing_saturates_and_sums() {
+        let s = Slot::from_raw(&RawSample {
+            interval_ns: 0,
+            cpu_user_ns: u64::MAX,
+            rss_file_kib: 7,
+            rss_shmem_kib: 5,
+            disk_read_bytes: u64::MAX,
+            disk_write_bytes: 1,
+            net_rx_bytes: 3,
+            net_tx_bytes: 4,
+            nice: -100,
+            policy: 1000,
+            ..Default::default()
+        });
+        assert_eq!(s.interval_us, 1);
+        assert_eq!(s.cpu_user_us, u32::MAX);
+        assert_eq!(s.rss_file_shmem_kib, 12);
+        assert_eq!(s.disk_bytes, u64::MAX);
+        assert_eq!(s.net_bytes, 7);
+        assert_eq!((s.nice, s.policy), (-20, 255));
+    }
+}

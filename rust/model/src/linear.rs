@@ -11,13 +11,17 @@
 //! - the intercept is an `i64` in `Q16` ([`INTERCEPT_FRAC_BITS`]);
 //! - features are clamped to ±[`FEATURE_MAX`] (2^24 - 1) and the dot product is accumulated
 //!   exactly in `i128` (|w x| < 2^87, 64 terms < 2^93: no overflow is possible), then rounded
-//!   half up to an integer once.
+//!   half up to an integer once. (`i64` accumulation would need weights below 2^32 in a single
+//!   per-model format, which loses small weights next to large ones: the folded weights of one
+//!   model span 10^-4..10^4.)
 //!
 //! Error bound (real-number evaluation of the unquantised weights vs this function):
 //! `0.5 + N_FEATURES * 2^24 * 2^-33 + 2^-17` = 0.5 + 58/512 + 2^-17 ≈ 0.614 target units. The
 //! host-side constant the trainer checks against lives in `quantize.rs`.
 //!
 //! Cost: one 64×64→128 multiply and a 128-bit add per feature; no branch depends on the data.
+//! (Evaluating all targets in one sweep over the features was tried: no faster, the multiplier
+//! is the bottleneck either way.)
 //! No floats, no allocation, no panics.
 
 use super::schema::{FEATURE_MAX, N_FEATURES};
@@ -32,21 +36,24 @@ pub const INTERCEPT_FRAC_BITS: u32 = 16;
 /// A validated view of one linear model inside a blob. Only the blob parser creates one.
 ///
 /// # Invariants
-/// `weights.len() == 8 * N_FEATURES` and `frac_bits` is within
-/// `LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS`.
+/// `frac_bits` is within `LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS` (the weights' length is
+/// in the type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinearRef<'a> {
     frac_bits: u32,
     intercept_q16: i64,
-    weights: &'a [u8],
+    weights: &'a [[u8; 8]; N_FEATURES],
 }
 
 impl<'a> LinearRef<'a> {
-    /// Checks the invariants; `None` if they do not hold.
+    /// Checks the invariants; `None` if they do not hold (`weights` must be `8 * N_FEATURES`
+    /// bytes).
     pub(super) fn new(frac_bits: u32, intercept_q16: i64, weights: &'a [u8]) -> Option<Self> {
-        let ok = (LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS).contains(&frac_bits)
-            && weights.len() == 8 * N_FEATURES;
-        // INVARIANT: both checked just above.
+        let (chunks, rest) = weights.as_chunks::<8>();
+        let weights = <&[[u8; 8]; N_FEATURES]>::try_from(chunks).ok()?;
+        let ok =
+            (LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS).contains(&frac_bits) && rest.is_empty();
+        // INVARIANT: frac_bits checked just above.
         ok.then_some(Self {
             frac_bits,
             intercept_q16,
@@ -66,30 +73,40 @@ impl<'a> LinearRef<'a> {
 
     /// The quantised weights in `Q(frac_bits)`, in feature order.
     pub fn weights(&self) -> impl ExactSizeIterator<Item = i64> + 'a {
-        self.weights.chunks_exact(8).map(le_i64)
+        self.weights.iter().map(|w| i64::from_le_bytes(*w))
     }
 
     /// The predicted change of the target, in target units, rounded half up.
     pub fn predict_delta(&self, x: &[i32; N_FEATURES]) -> i64 {
+        let mut acc: i128 = 0;
+        for (w, &x) in self.weights.iter().zip(x) {
+            acc = acc.wrapping_add(term(w, clamp(x)));
+        }
+        self.finish(acc)
+    }
+
+    /// Adds the intercept to an exact dot product in `Q(frac_bits)` and rounds to target units.
+    fn finish(&self, dot: i128) -> i64 {
         // frac_bits >= 32 by the invariant; `min` keeps the shifts in range regardless.
+        // |dot| < 2^93 and |intercept << up| < 2^109: nothing here can wrap; the wrapping
+        // operations only avoid emitting overflow checks.
         let frac = self.frac_bits.min(LINEAR_MAX_FRAC_BITS);
         let up = frac.saturating_sub(INTERCEPT_FRAC_BITS);
-        // Bounds from the module docs: |acc| < 2^63 * 2^46 + 2^93 < 2^110, so the wrapping
-        // operations below never wrap; they only avoid emitting overflow checks.
-        let mut acc = i128::from(self.intercept_q16).wrapping_shl(up);
-        for (w, &x) in self.weights.chunks_exact(8).zip(x.iter()) {
-            let x = x.clamp(-FEATURE_MAX, FEATURE_MAX);
-            acc = acc.wrapping_add(i128::from(le_i64(w)).wrapping_mul(i128::from(x)));
-        }
+        let acc = i128::from(self.intercept_q16)
+            .wrapping_shl(up)
+            .wrapping_add(dot);
         let rounded = acc.wrapping_add(1i128.wrapping_shl(frac.saturating_sub(1))) >> frac;
         i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
     }
 }
 
-/// Reads a little-endian `i64` from an 8-byte chunk (0 for a chunk of any other length, which the
-/// callers' `chunks_exact(8)` never produce).
-fn le_i64(b: &[u8]) -> i64 {
-    b.try_into().map(i64::from_le_bytes).unwrap_or(0)
+fn clamp(x: i32) -> i32 {
+    x.clamp(-FEATURE_MAX, FEATURE_MAX)
+}
+
+/// One exact product `w * x` (|w| < 2^63, |x| < 2^24: |w x| < 2^87; 64 of them < 2^93).
+fn term(w: &[u8; 8], x: i32) -> i128 {
+    i128::from(i64::from_le_bytes(*w)).wrapping_mul(i128::from(x))
 }
 
 #[cfg(test)]

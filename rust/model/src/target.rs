@@ -15,8 +15,14 @@
 
 use super::features::{cpu_permille, log_per_second, ratio};
 use super::fixed::{div_round_i64, exp2m1_q8, sat_i32, Log2Q8};
-use super::history::{Slot, HISTORY_LEN};
+use super::history::{History, Slot, HISTORY_LEN};
 use super::schema::{Target, HORIZON, N_TARGETS};
+
+/// Level of every target now (newest sample of a full history); `None` until it is full. This is
+/// also the persistence forecast ("next = current").
+pub fn current_levels_of(history: &History) -> Option<[i64; N_TARGETS]> {
+    history.window().map(|w| current_levels(&w))
+}
 
 /// Level of every target in the newest slot of a window, in target units.
 pub fn current_levels(window: &[Slot; HISTORY_LEN]) -> [i64; N_TARGETS] {

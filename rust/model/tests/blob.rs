@@ -231,3 +231,22 @@ fn parse_error_messages_name_the_problem() {
         .to_string()
         .starts_with("model trained for another feature schema"));
 }
+
+#[test]
+fn predict_all_matches_predict_per_target() {
+    let bytes = random_model(21, 6, 5)
+        .quantize()
+        .unwrap()
+        .to_checked_bytes()
+        .unwrap();
+    let m = parse(&bytes).unwrap();
+    let mut rng = Rng(8);
+    for _ in 0..500 {
+        let x = random_features(&mut rng);
+        let levels = [rng.below(3000) as i64, rng.below(1 << 30) as i64, 2000, 0];
+        let all = m.predict_all(&x, &levels);
+        for (i, t) in Target::ALL.iter().enumerate() {
+            assert_eq!(all[i], m.predict(*t, &x, levels[i]));
+        }
+    }
+}
