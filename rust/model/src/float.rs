@@ -164,6 +164,18 @@ pub struct PredictionF64 {
     pub forest_hi: f64,
 }
 
+/// A (possibly fractional) level in [`Target::display_unit`] (CPU %, RSS MiB, disk and net
+/// KiB/s), for the trainer's reports; the kernel's integer counterpart is
+/// [`display_milli`](super::target::display_milli).
+pub fn display_f64(target: Target, level: f64) -> f64 {
+    let level = level.max(0.0);
+    match target {
+        Target::Cpu => level / 10.0,
+        Target::Rss => level / 1024.0,
+        Target::Disk | Target::Net => ((level / 256.0).exp2() - 1.0) / 1024.0,
+    }
+}
+
 /// The integer feature vector as the float models see it: clamped like the kernel's evaluators.
 pub fn features_f64(x: &[i32; N_FEATURES]) -> [f64; N_FEATURES] {
     x.map(|v| f64::from(v.clamp(-FEATURE_MAX, FEATURE_MAX)))
@@ -215,6 +227,18 @@ mod tests {
                 NodeF64::Leaf { value: 10.0 },
                 NodeF64::Leaf { value: -4.0 },
             ],
+        }
+    }
+
+    #[test]
+    fn display_f64_agrees_with_the_integer_display() {
+        use super::super::target::display_milli;
+        for t in Target::ALL {
+            for level in [0i64, 1, 255, 1024, 2560, 5000] {
+                let milli = display_milli(t, level) as f64 / 1000.0;
+                let f = display_f64(t, level as f64);
+                assert!((milli - f).abs() <= 0.0015 * f + 0.001, "{t:?} {level}: {milli} vs {f}");
+            }
         }
     }
 

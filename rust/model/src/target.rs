@@ -11,7 +11,8 @@
 //!
 //! "Mean over the next H intervals" of a rate is their total over their total time, so a short
 //! interval weighs less. Levels are `i64`, learned values `i32` (saturated). Predicted levels are
-//! clamped at 0: no quantity here can be negative. No floats outside the `std` functions.
+//! clamped at 0: no quantity here can be negative. No floats (the `f64` display conversion for the
+//! trainer is `float::display_f64`).
 
 use super::features::{cpu_permille, log_per_second, ratio};
 use super::fixed::{div_round_i64, exp2m1_q8, sat_i32, Log2Q8};
@@ -114,17 +115,6 @@ pub fn display_milli(target: Target, level: i64) -> i64 {
             let b = i64::try_from(bytes_per_s).unwrap_or(i64::MAX);
             div_round_i64(b.saturating_mul(1000), 1024)
         }
-    }
-}
-
-/// A (possibly fractional) level in [`Target::display_unit`], for the trainer's reports.
-#[cfg(feature = "std")]
-pub fn display_f64(target: Target, level: f64) -> f64 {
-    let level = level.max(0.0);
-    match target {
-        Target::Cpu => level / 10.0,
-        Target::Rss => level / 1024.0,
-        Target::Disk | Target::Net => ((level / 256.0).exp2() - 1.0) / 1024.0,
     }
 }
 
