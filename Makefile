@@ -1,0 +1,35 @@
+# procperf — entry points. README.md explains each target.
+#
+#   make              build procperf.ko against the cached release test kernel (or KDIR=...)
+#   make demo         boot the release kernel in QEMU, load the module, show what it publishes
+#   make test         every test: host crates, then QEMU tests on the debug kernel
+#   make setup        install packages and tools (every other target runs it when needed)
+SHELL := /bin/bash
+KVARIANT ?= release
+
+.PHONY: all module setup kernels demo test test-host test-kernel clean
+all: module
+
+module:
+	@scripts/build-module $(if $(KDIR),--kdir $(KDIR),$(KVARIANT))
+
+setup:
+	@scripts/setup
+
+kernels:
+	@scripts/build-kernel release && scripts/build-kernel debug
+
+demo:
+	@scripts/demo
+
+test:
+	@scripts/test
+
+test-host:
+	@scripts/test --host-only
+
+test-kernel:
+	@scripts/test --kernel-only
+
+clean:
+	rm -rf build target

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Out-of-line wrappers for the few inline-only kernel APIs procperf's Rust code needs, like the
+ * kernel's own rust/helpers/. Each one only forwards a call: no logic lives in C.
+ */
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/tracepoint.h>
+#include <linux/utsname.h>
+
+void procperf_rcu_read_lock(void);
+void procperf_rcu_read_unlock(void);
+const char *procperf_kernel_release(void);
+void procperf_set_current_interruptible(void);
+void procperf_set_current_running(void);
+void procperf_tracepoint_synchronize_unregister(void);
+
+void procperf_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void procperf_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+const char *procperf_kernel_release(void)
+{
+	return utsname()->release;
+}
+
+void procperf_set_current_interruptible(void)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+}
+
+void procperf_set_current_running(void)
+{
+	__set_current_state(TASK_RUNNING);
+}
+
+void procperf_tracepoint_synchronize_unregister(void)
+{
+	tracepoint_synchronize_unregister();
+}

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Guest test: the module loads, publishes a root-only debugfs directory, unloads without a trace,
+# survives 50 load/unload cycles without leaking (kmemleak), and refuses non-root readers.
+. "$(dirname "$0")/../lib/tap.sh"
+
+# Forget leak suspects from boot, so the check at the end sees only what this test leaves.
+if [ -e /sys/kernel/debug/kmemleak ]; then
+  echo scan > /sys/kernel/debug/kmemleak
+  echo clear > /sys/kernel/debug/kmemleak
+fi
+
+check "insmod procperf.ko succeeds" insmod "$PP_KO"
+check "debugfs directory exists" test -d "$PP_DEBUGFS"
+
+version=$(cat "$PP_DEBUGFS/version" 2>&1)
+printf '%s\n' "$version" | diag
+check "version names the module version" grep -qE '^procperf [0-9]+\.[0-9]+\.[0-9]+$' <<<"$version"
+check "version names the running kernel release" grep -qx "kernel $(uname -r)" <<<"$version"
+check "version names the model format" grep -qE '^model_format [0-9]+$' <<<"$version"
+
+modes_are_root_only() {
+  local f bad=0
+  for f in "$PP_DEBUGFS"/*; do
+    m=$(stat -c '%a %U' "$f")
+    case "$m" in "400 root"|"600 root") ;; *) echo "$f: mode/owner $m"; bad=1 ;; esac
+  done
+  return $bad
+}
+check "every file is root-only (0400 or 0600, owner root)" modes_are_root_only
+
+# Even with debugfs opened up to everyone, the files' own modes refuse a non-root reader.
+mount -o remount,mode=0755 /sys/kernel/debug
+check "a non-root reader is refused" bash -c "! setpriv --reuid=65534 --regid=65534 --clear-groups cat $PP_DEBUGFS/version"
+mount -o remount,mode=0700 /sys/kernel/debug
+
+check "rmmod succeeds" rmmod procperf
+check "nothing remains in debugfs after unload" test ! -e "$PP_DEBUGFS"
+check "module is gone from /proc/modules" bash -c '! grep -q "^procperf " /proc/modules'
+
+cycles() {
+  local i
+  for i in $(seq 50); do
+    insmod "$PP_KO" || { echo "insmod failed in cycle $i"; return 1; }
+    cat "$PP_DEBUGFS/version" > /dev/null || { echo "read failed in cycle $i"; return 1; }
+    rmmod procperf || { echo "rmmod failed in cycle $i"; return 1; }
+  done
+}
+check "50 insmod/rmmod cycles" cycles
+
+# kmemleak reports an object only after it has stayed unreferenced across two scans.
+kmemleak_clean() {
+  local k=/sys/kernel/debug/kmemleak
+  [ -e $k ] || { echo "kmemleak not available"; return 1; }
+  echo scan > $k; sleep 6; echo scan > $k
+  local leaks
+  leaks=$(cat $k)
+  [ -z "$leaks" ] || { echo "$leaks" | head -40; return 1; }
+}
+check "kmemleak finds no leak after the cycles" kmemleak_clean
+
+done_testing
