@@ -316,10 +316,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        if n > self.bytes.len() {
-            return None;
-        }
-        let (head, rest) = self.bytes.split_at(n);
+        let (head, rest) = self.bytes.split_at_checked(n)?;
         self.bytes = rest;
         Some(head)
     }
@@ -363,7 +360,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModelRef<'_>, ParseError> {
     if bytes.len() < HEADER_LEN + 4 || bytes.len() > MAX_BLOB_LEN {
         return Err(ParseError::Size);
     }
-    let (body, crc) = bytes.split_at(bytes.len() - 4);
+    let (body, crc) = bytes.split_last_chunk::<4>().ok_or(ParseError::Size)?;
     let mut r = Reader { bytes: body };
     let h = |v: Option<u32>| v.ok_or(ParseError::Size);
     if r.array::<8>() != Some(MAGIC) {
@@ -377,7 +374,7 @@ pub fn parse(bytes: &[u8]) -> Result<ModelRef<'_>, ParseError> {
     if usize::try_from(declared).ok() != Some(bytes.len()) {
         return Err(ParseError::Length { declared });
     }
-    if crc.try_into().ok().map(u32::from_le_bytes) != Some(crc32(body)) {
+    if u32::from_le_bytes(*crc) != crc32(body) {
         return Err(ParseError::Checksum);
     }
     let schema = h(r.u32())?;

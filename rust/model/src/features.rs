@@ -12,9 +12,10 @@
 //!
 //! Cost: 0.6–0.9 µs of CPU per process (`benches/`, on a shared 2-core VM): about 45 integer logs,
 //! 30 divisions and 4 integer square roots.
+//!
 //! No floats, no allocation, no panics.
 
-use super::fixed::{div_round_i64, isqrt_u64, log2_1p_q8, slog2_1p_q8};
+use super::fixed::{div_round_i64, isqrt_u64, log2_1p_q8, slog2_1p_q8, sum_i64, sum_u64};
 use super::history::{History, Slot, HISTORY_LEN};
 use super::schema::{Feature, FEATURE_MAX, N_FEATURES};
 
@@ -56,7 +57,7 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
     let net = w.map(|s| log_rate(s.net_bytes, &s));
     let rss = w.map(|s| s.rss_kib());
     let rss_change = changes(&rss);
-    let total_us = w.iter().map(|s| u64::from(s.interval_us)).sum::<u64>();
+    let total_us = sum_u64(w.iter().map(|s| u64::from(s.interval_us)));
     let window_log = |count: fn(&Slot) -> u64| -> i64 {
         let sum = w.iter().fold(0u64, |acc, s| acc.saturating_add(count(s)));
         log_per_second(sum, total_us)
@@ -72,14 +73,17 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
     f.put(CpuPermilleLag3, cpu[NEWEST - 3]);
     f.put(CpuPermilleEwmaShort, ewma(&cpu, 1));
     f.put(CpuPermilleEwmaLong, ewma(&cpu, 2));
-    let cpu_us = w.iter().map(|s| s.cpu_us()).sum::<u64>();
+    let cpu_us = sum_u64(w.iter().map(|s| s.cpu_us()));
     f.put(
         CpuPermilleMean,
         ratio(cpu_us.saturating_mul(1000), total_us),
     );
     f.put(CpuPermilleMax, cpu.iter().copied().max().unwrap_or(0));
     f.put(CpuPermilleMin, cpu.iter().copied().min().unwrap_or(0));
-    f.put(CpuPermilleDelta, cpu[NEWEST] - cpu[NEWEST - 1]);
+    f.put(
+        CpuPermilleDelta,
+        cpu[NEWEST].saturating_sub(cpu[NEWEST - 1]),
+    );
     f.put(CpuPermilleTrend, trend(&cpu));
     f.put(CpuPermilleStd, std_dev(&cpu));
     f.put(
@@ -122,7 +126,7 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
     f.put(DiskLogEwmaShort, ewma(&disk, 1));
     f.put(DiskLogEwmaLong, ewma(&disk, 2));
     f.put(DiskLogWindow, window_log(|s| s.disk_bytes));
-    f.put(DiskLogDelta, disk[NEWEST] - disk[NEWEST - 1]);
+    f.put(DiskLogDelta, disk[NEWEST].saturating_sub(disk[NEWEST - 1]));
     f.put(DiskLogStd, std_dev(&disk));
     f.put(DiskActiveIntervals, count_if(&disk, |d| d > 0));
     f.put(RcharLog, log_rate(n.rchar_bytes, n));
@@ -139,7 +143,7 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
     f.put(NetLogEwmaShort, ewma(&net, 1));
     f.put(NetLogEwmaLong, ewma(&net, 2));
     f.put(NetLogWindow, window_log(|s| s.net_bytes));
-    f.put(NetLogDelta, net[NEWEST] - net[NEWEST - 1]);
+    f.put(NetLogDelta, net[NEWEST].saturating_sub(net[NEWEST - 1]));
     f.put(NetLogStd, std_dev(&net));
     f.put(NetActiveIntervals, count_if(&net, |d| d > 0));
 
@@ -225,37 +229,40 @@ fn changes(v: &[u64; K]) -> [i64; K - 1] {
 fn ewma(values: &[i64], shift: u32) -> i64 {
     let mut it = values.iter().map(|&v| clamp(v) << 8);
     let mut e = it.next().unwrap_or(0);
+    // |v|, |e| < 2^33: none of these can wrap (wrapping_* only avoids overflow-check code).
     for v in it {
-        e += (v - e) >> shift;
+        e = e.wrapping_add(v.wrapping_sub(e) >> shift);
     }
-    (e + 128) >> 8
+    e.wrapping_add(128) >> 8
 }
 
 /// Mean of the newer half minus mean of the older half, rounded.
 fn trend(v: &[i64; K]) -> i64 {
     let (old, new) = v.split_at(K / 2);
-    let diff: i64 =
-        new.iter().map(|&x| clamp(x)).sum::<i64>() - old.iter().map(|&x| clamp(x)).sum::<i64>();
+    let diff = sum_i64(new.iter().copied()).saturating_sub(sum_i64(old.iter().copied()));
     div_round_i64(diff, (K / 2) as i64)
 }
 
 /// Population standard deviation, floored. Inputs are clamped to ±2^24: squares < 2^48, sums of
 /// at most 64 of them < 2^54.
-fn std_dev(v: &[i64]) -> i64 {
-    let n = v.len() as i64;
+fn std_dev(v: &[i64; K]) -> i64 {
+    let n = K as i64;
     let (s, ss) = v
         .iter()
         .map(|&x| clamp(x))
-        .fold((0i64, 0i64), |(s, ss), x| (s + x, ss + x * x));
-    // n^2 * variance = n * Σx² - (Σx)², >= 0 (exact in integers).
-    let n2_var = (n * ss - s * s).max(0);
-    (isqrt_u64(n2_var as u64) as i64)
-        .checked_div(n)
-        .unwrap_or(0)
+        .fold((0i64, 0i64), |(s, ss), x| {
+            (s.saturating_add(x), ss.saturating_add(x.saturating_mul(x)))
+        });
+    // n^2 * variance = n * Σx² - (Σx)², >= 0 (exact in integers: no term saturates).
+    let n2_var = n
+        .saturating_mul(ss)
+        .saturating_sub(s.saturating_mul(s))
+        .max(0);
+    (isqrt_u64(n2_var.unsigned_abs()) as i64) / n
 }
 
 fn count_if(v: &[i64], pred: impl Fn(i64) -> bool) -> i64 {
-    v.iter().filter(|&&x| pred(x)).count() as i64
+    sum_i64(v.iter().map(|&x| i64::from(pred(x))))
 }
 
 #[cfg(test)]

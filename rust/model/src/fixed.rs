@@ -165,10 +165,11 @@ pub fn isqrt_u64(v: u64) -> u64 {
         bit >>= 2;
     }
     while bit != 0 {
-        let trial = root + bit; // root < 2^32 and bit <= 2^62: no overflow.
+        // root < 2^33 and bit <= 2^62: the sums cannot wrap.
+        let trial = root.wrapping_add(bit);
         if rem >= trial {
             rem -= trial;
-            root = (root >> 1) + bit;
+            root = (root >> 1).wrapping_add(bit);
         } else {
             root >>= 1;
         }
@@ -189,12 +190,22 @@ pub fn div_round_i64(a: i64, b: i64) -> i64 {
     // floor division without overflow: b > 0 so a.div_euclid(b) cannot overflow.
     let q = a.div_euclid(b);
     let r = a.rem_euclid(b); // 0 <= r < b
-                             // Round half up: add one when 2r >= b. r < b <= i64::MAX so b - r > 0 does not overflow.
-    if r >= b - r {
+                             // Round half up: add one when 2r >= b. 0 <= r < b, so b - r cannot wrap.
+    if r >= b.wrapping_sub(r) {
         q.saturating_add(1)
     } else {
         q
     }
+}
+
+/// Saturating sum of `u64`s (the plain `sum` carries an overflow panic path in checked builds).
+pub fn sum_u64(values: impl Iterator<Item = u64>) -> u64 {
+    values.fold(0, u64::saturating_add)
+}
+
+/// Saturating sum of `i64`s.
+pub fn sum_i64(values: impl Iterator<Item = i64>) -> i64 {
+    values.fold(0, i64::saturating_add)
 }
 
 /// Clamps an `i64` into `i32`.

@@ -237,7 +237,10 @@ mod tests {
             for level in [0i64, 1, 255, 1024, 2560, 5000] {
                 let milli = display_milli(t, level) as f64 / 1000.0;
                 let f = display_f64(t, level as f64);
-                assert!((milli - f).abs() <= 0.0015 * f + 0.001, "{t:?} {level}: {milli} vs {f}");
+                assert!(
+                    (milli - f).abs() <= 0.0015 * f + 0.001,
+                    "{t:?} {level}: {milli} vs {f}"
+                );
             }
         }
     }

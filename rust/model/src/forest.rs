@@ -33,7 +33,7 @@
 
 use core::hint::select_unpredictable;
 
-use super::fixed::div_round_i64;
+use super::fixed::{div_round_i64, sum_i64};
 use super::schema::{FEATURE_MAX, N_FEATURES};
 
 /// Most trees in one forest.
@@ -358,14 +358,14 @@ impl<'a> ForestRef<'a> {
                     *a = step(*a);
                 }
             }
-            sum += at.iter().map(|&a| leaf(a)).sum::<i64>();
+            sum = sum.saturating_add(sum_i64(at.iter().map(|&a| leaf(a))));
         }
         for r in groups.remainder() {
             let mut a = usize::from(u16::from_le_bytes(*r));
             for _ in 0..self.depth {
                 a = step(a);
             }
-            sum += leaf(a);
+            sum = sum.saturating_add(leaf(a));
         }
         // n_trees <= 256 and leaf_frac_bits <= 16: the divisor is positive and below 2^25;
         // |sum| <= 256 * 2^31.

@@ -4,17 +4,23 @@
 //!
 //! # API for users
 //!
-//! Data path: [`sample::RawSample`] → [`history::History`] → [`features`] → models.
+//! Data path: [`sample::RawSample`] → [`history::History`] → [`features`] → [`blob::ModelRef`].
 //!
 //! - Schema: [`schema::FEATURE_NAMES`], [`schema::N_FEATURES`], [`schema::Feature`],
 //!   [`schema::Target`], [`schema::N_TARGETS`], [`schema::HORIZON`], [`history::HISTORY_LEN`],
 //!   [`schema::SCHEMA_ID`].
 //! - Kernel, per process per pass: `history.push(&raw)`, then
-//!   [`features::compute`]`(&history) -> Option<[i32; N_FEATURES]>` and
-//!   [`target::current_levels`] for the persistence baseline.
+//!   [`blob::ModelRef::predict_history`]`(&history)`, or the parts:
+//!   [`features::compute`]`(&history) -> Option<[i32; N_FEATURES]>`,
+//!   [`target::current_levels_of`] (the persistence forecast), [`blob::ModelRef::predict_all`].
+//!   A model comes only from [`blob::parse`]`(&bytes) -> Result<ModelRef, ParseError>`, which
+//!   validates everything; levels print with [`target::display_milli`].
 //! - Trainer, per process: [`window::for_each_training_row`]`(&samples, |row| ..)` gives
 //!   features, current levels and learned target values; [`window::for_each_feature_row`] the
 //!   same without targets. Never compute a feature elsewhere.
+//! - Trainer, export (feature `std`): fit `float::ModelF64`, then `model.quantize()?`,
+//!   `QuantModel::to_checked_bytes()`, and `quantize::measure_error(..).within_bounds()` before
+//!   writing the blob.
 //!
 //! Every module here is kernel-safe: `core` only, no floats, no allocation, no panics, no
 //! overflow; sibling modules are reached through `super::` because in the kernel build this crate

@@ -164,7 +164,7 @@ impl RawSample {
     /// interval and an impossible nice value.
     pub fn from_values(v: &[i64; N_COLUMNS]) -> Result<Self, SampleError> {
         let mut u = [0u64; N_COLUMNS];
-        for (i, (out, &x)) in u.iter_mut().zip(v.iter()).enumerate() {
+        for (i, (out, &x)) in (0..N_COLUMNS).zip(u.iter_mut().zip(v.iter())) {
             if i == NICE_COLUMN {
                 continue;
             }

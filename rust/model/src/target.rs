@@ -15,7 +15,7 @@
 //! trainer is `float::display_f64`).
 
 use super::features::{cpu_permille, log_per_second, ratio};
-use super::fixed::{div_round_i64, exp2m1_q8, sat_i32, Log2Q8};
+use super::fixed::{div_round_i64, exp2m1_q8, sat_i32, sum_u64, Log2Q8};
 use super::history::{History, Slot, HISTORY_LEN};
 use super::schema::{Target, HORIZON, N_TARGETS};
 
@@ -38,13 +38,13 @@ pub fn current_levels(window: &[Slot; HISTORY_LEN]) -> [i64; N_TARGETS] {
 
 /// Mean level of every target over the [`HORIZON`] slots that follow a window.
 pub fn future_levels(future: &[Slot; HORIZON]) -> [i64; N_TARGETS] {
-    let us = future.iter().map(|s| u64::from(s.interval_us)).sum::<u64>();
+    let us = sum_u64(future.iter().map(|s| u64::from(s.interval_us)));
     let sum = |f: fn(&Slot) -> u64| future.iter().fold(0u64, |acc, s| acc.saturating_add(f(s)));
-    let cpu_us = future.iter().map(|s| s.cpu_us()).sum::<u64>();
-    let rss_sum = future.iter().map(|s| s.rss_kib()).sum::<u64>(); // < 2^33 * HORIZON
+    let cpu_us = sum_u64(future.iter().map(|s| s.cpu_us()));
+    let rss_sum = sum_u64(future.iter().map(|s| s.rss_kib())); // < 2^33 * HORIZON
     let rss = div_round_i64(rss_sum as i64, HORIZON as i64);
     levels_i64(
-        ratio(cpu_us * 1000, us),
+        ratio(cpu_us.saturating_mul(1000), us),
         rss,
         log_per_second(sum(|s| s.disk_bytes), us),
         log_per_second(sum(|s| s.net_bytes), us),
