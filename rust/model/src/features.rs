@@ -375,6 +375,9 @@ mod tests {
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::NvcswLog), log1p(510) as i32);
         assert_eq!(feature(&f, Feature::NvcswLogLag1), 3 * 256); // log2(1 + 7) = 3
+        // EWMA 1/2: 768 through the first seven, then 768 + (2303 - 768) / 2 = 1535.5 → 1536.
+        assert_eq!(log1p(510), 2303);
+        assert_eq!(feature(&f, Feature::NvcswLogEwmaShort), 1536);
         assert_eq!(feature(&f, Feature::NivcswLog), log1p(6) as i32);
         // Window: (7*7 + 255) switches over 7.5 s = 40.53/s.
         assert_eq!(feature(&f, Feature::NvcswLogWindow), log1p(40) as i32);
