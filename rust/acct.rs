@@ -251,7 +251,7 @@ impl Probes {
         for (i, (name, probe)) in probes().iter().enumerate() {
             let tp = found.get(i).copied().unwrap_or(core::ptr::null_mut());
             if tp.is_null() {
-                pr_warn!("procperf: tracepoint {:?} not found; network or exit accounting is off\n", name);
+                pr_warn!("tracepoint {:?} not found; network or exit accounting is off\n", name);
                 return Err(ENOENT); // `this` unregisters what was registered
             }
             // SAFETY: `tp` is a kernel tracepoint; `probe` has the signature of its prototype; `data`
@@ -327,6 +327,8 @@ unsafe extern "C" fn process_exit(data: *mut c_void, p: *mut bindings::task_stru
     acct.account(|t| t.exited_io.add(&io));
 }
 
+// Opaque kernel structs behind pointers trip `improper_ctypes`; only pointers cross here.
+#[allow(improper_ctypes)]
 extern "C" {
     fn for_each_kernel_tracepoint(f: unsafe extern "C" fn(*mut c_void, *mut c_void), priv_: *mut c_void);
     fn tracepoint_probe_register(tp: *mut c_void, probe: *mut c_void, data: *mut c_void) -> c_int;

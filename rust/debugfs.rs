@@ -278,9 +278,9 @@ struct Fops(bindings::file_operations);
 unsafe impl Sync for Fops {}
 
 static FOPS: Fops = Fops(bindings::file_operations {
-    // SAFETY: `__this_module` is this module's own `struct module`, defined by the module loader;
-    // only its address is taken.
-    owner: unsafe { ptr::addr_of!(__this_module) as *mut bindings::module },
+    // `__this_module` is this module's own `struct module`, defined by the module loader; only its
+    // address is taken.
+    owner: ptr::addr_of!(__this_module) as *mut bindings::module,
     open: Some(open),
     read: Some(bindings::seq_read),
     llseek: Some(bindings::seq_lseek),
@@ -337,8 +337,7 @@ unsafe extern "C" fn write(
 }
 
 static STREAM_FOPS: Fops = Fops(bindings::file_operations {
-    // SAFETY: as for `FOPS`.
-    owner: unsafe { ptr::addr_of!(__this_module) as *mut bindings::module },
+    owner: ptr::addr_of!(__this_module) as *mut bindings::module,
     open: Some(open_stream),
     read: Some(read_stream),
     release: Some(release_stream),
@@ -406,6 +405,8 @@ unsafe extern "C" fn release_stream(_inode: *mut bindings::inode, file: *mut bin
     0
 }
 
+// Opaque kernel structs behind pointers trip `improper_ctypes`; only pointers cross here.
+#[allow(improper_ctypes)]
 extern "C" {
     static __this_module: Opaque<bindings::module>;
     fn debugfs_create_dir(name: *const c_char, parent: *mut bindings::dentry) -> *mut bindings::dentry;

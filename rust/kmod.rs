@@ -54,21 +54,21 @@ impl kernel::Module for Procperf {
         let thread = kthread::Periodic::new(c_str!("procperf"), sampler.clone())?;
 
         let mut dir = debugfs::Dir::new(c_str!("procperf")).inspect_err(|e| {
-            pr_warn!("procperf: cannot create debugfs directory: {:?}\n", e);
+            pr_warn!("cannot create debugfs directory: {:?}\n", e);
         })?;
         dir.read_only(c_str!("version"), Arc::new(Version, GFP_KERNEL)?)?;
         dir.read_only(c_str!("stats"), Arc::new(StatsFile(sampler.clone()), GFP_KERNEL)?)?;
         dir.read_write(c_str!("interval_ms"), Arc::new(IntervalFile(sampler.clone()), GFP_KERNEL)?)?;
         dir.read_write(c_str!("capacity"), Arc::new(CapacityFile(sampler.clone()), GFP_KERNEL)?)?;
         dir.stream(c_str!("samples"), Arc::new(SamplesFile(sampler), GFP_KERNEL)?)?;
-        pr_info!("procperf: loaded, version {}\n", VERSION);
+        pr_info!("loaded, version {}\n", VERSION);
         Ok(Self { _debugfs: dir, _thread: thread })
     }
 }
 
 impl Drop for Procperf {
     fn drop(&mut self) {
-        pr_info!("procperf: unloading\n");
+        pr_info!("unloading\n");
     }
 }
 
@@ -193,6 +193,8 @@ impl debugfs::Stream for SamplesFile {
     }
 }
 
+// Opaque kernel structs behind pointers trip `improper_ctypes`; only pointers cross here.
+#[allow(improper_ctypes)]
 extern "C" {
     fn procperf_kernel_release() -> *const kernel::ffi::c_char;
 }

@@ -74,28 +74,29 @@ impl Drop for Waker {
 /// A running kernel thread calling `J::run` every `J::period_ms()`; stopped and joined on drop.
 ///
 /// # Invariants
-/// `task` is a started kthread created by `new`, holding a task reference taken by `new`, whose
-/// `data` is a reference to `job` leaked by `new` and reclaimed in `drop` after the thread stopped.
+/// `task` is a started kthread created by `new`, holding a task reference taken by `new`; its
+/// argument is `data`, an `Arc<J>` reference leaked by `new` and reclaimed in `drop` after the
+/// thread stopped.
 pub(crate) struct Periodic<J: Job> {
     task: NonNull<bindings::task_struct>,
-    job: Arc<J>,
+    data: *const J,
 }
 
 // SAFETY: the task pointer is only used for wake-up and stop, which any thread may do.
 unsafe impl<J: Job> Send for Periodic<J> {}
-// SAFETY: `&Periodic` gives access to nothing but the job, which is `Sync`.
+// SAFETY: `&Periodic` gives access to nothing.
 unsafe impl<J: Job> Sync for Periodic<J> {}
 
 impl<J: Job> Periodic<J> {
     /// Starts a kernel thread named `name` that runs `job` now and then every period.
     pub(crate) fn new(name: &CStr, job: Arc<J>) -> Result<Self> {
-        let data = Arc::into_raw(job.clone()).cast_mut().cast::<c_void>();
+        let data = Arc::into_raw(job);
         // SAFETY: `thread_fn::<J>` matches the kthread signature; `data` stays valid until `drop`
         // reclaims it after `kthread_stop` has returned; the format is "%s" with one string.
         let task = unsafe {
             bindings::kthread_create_on_node(
                 Some(thread_fn::<J>),
-                data,
+                data.cast_mut().cast::<c_void>(),
                 bindings::NUMA_NO_NODE,
                 c"%s".as_ptr().cast(),
                 name.as_char_ptr(),
@@ -105,7 +106,7 @@ impl<J: Job> Periodic<J> {
             Ok(t) => t,
             Err(e) => {
                 // SAFETY: the thread was not created, so `data` is still ours to reclaim.
-                drop(unsafe { Arc::from_raw(data.cast::<J>()) });
+                drop(unsafe { Arc::from_raw(data) });
                 return Err(e);
             }
         };
@@ -115,11 +116,12 @@ impl<J: Job> Periodic<J> {
             bindings::get_task_struct(task);
             bindings::wake_up_process(task);
         }
-        if let Some(w) = job.waker() {
+        // SAFETY: `data` is a live `Arc<J>` reference until `drop`.
+        if let Some(w) = unsafe { &*data }.waker() {
             w.arm(task);
         }
         // INVARIANT: started, referenced, `data` leaked for it.
-        Ok(Self { task: NonNull::new(task).ok_or(EINVAL)?, job })
+        Ok(Self { task: NonNull::new(task).ok_or(EINVAL)?, data })
     }
 
 }
@@ -133,7 +135,7 @@ impl<J: Job> Drop for Periodic<J> {
             bindings::put_task_struct(self.task.as_ptr());
         }
         // SAFETY: the thread has exited, so the reference leaked in `new` is ours again.
-        drop(unsafe { Arc::from_raw(Arc::as_ptr(&self.job)) });
+        drop(unsafe { Arc::from_raw(self.data) });
     }
 }
 
@@ -159,6 +161,8 @@ unsafe extern "C" fn thread_fn<J: Job>(data: *mut c_void) -> kernel::ffi::c_int 
     0
 }
 
+// Opaque kernel structs behind pointers trip `improper_ctypes`; only pointers cross here.
+#[allow(improper_ctypes)]
 extern "C" {
     fn procperf_set_current_interruptible();
     fn procperf_set_current_running();

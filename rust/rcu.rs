@@ -29,6 +29,8 @@ impl Drop for RcuGuard {
     }
 }
 
+// Opaque kernel structs behind pointers trip `improper_ctypes`; only pointers cross here.
+#[allow(improper_ctypes)]
 extern "C" {
     fn procperf_rcu_read_lock();
     fn procperf_rcu_read_unlock();

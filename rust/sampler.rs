@@ -325,11 +325,6 @@ impl Sampler {
         Ok(())
     }
 
-    /// Runs `f` on the tracked processes (under the state lock: keep it short, do not sleep long).
-    pub(crate) fn with_table<R>(&self, f: impl FnOnce(&Table) -> R) -> R {
-        f(&self.state.lock().table)
-    }
-
     /// One sampling pass.
     fn pass(&self) {
         // SAFETY: plain clock reads.

@@ -130,7 +130,7 @@ impl Drop for Batch<'_> {
 /// Writes the CSV header line.
 fn format_header(w: &mut impl Write) -> fmt::Result {
     let mut first = true;
-    for name in ROW_PREFIX.iter().chain(COLUMNS.iter()) {
+    for name in Iterator::chain(ROW_PREFIX.iter(), COLUMNS.iter()) {
         if !first {
             w.write_char(',')?;
         }

@@ -95,7 +95,6 @@ pub(crate) struct Ident {
     pub(crate) comm: [u8; 16],
     pub(crate) nice: i64,
     pub(crate) policy: u64,
-    pub(crate) kthread: bool,
 }
 
 /// Takes a reference to every thread-group leader, at most `max` of them, into `out` (cleared
@@ -129,9 +128,14 @@ pub(crate) fn collect(out: &mut KVec<ARef<Task>>, max: usize) -> usize {
     seen
 }
 
+/// The `task_struct` behind a `Task` (a transparent wrapper of it).
+fn raw(task: &Task) -> *mut bindings::task_struct {
+    (task as *const Task).cast_mut().cast()
+}
+
 /// Reads the identity of a referenced task.
 pub(crate) fn ident(task: &Task) -> Ident {
-    let t = task.as_ptr();
+    let t = raw(task);
     // SAFETY: the caller holds a reference, so the task_struct is valid; these fields are plain
     // integers read once (a concurrent rename or renice gives the old or the new value).
     unsafe {
@@ -140,14 +144,12 @@ pub(crate) fn ident(task: &Task) -> Ident {
         for (i, c) in comm.iter_mut().enumerate() {
             *c = read_volatile(src.add(i));
         }
-        let flags = read_volatile(addr_of!((*t).flags));
         Ident {
             tgid: read_volatile(addr_of!((*t).tgid)),
             start_ns: read_volatile(addr_of!((*t).start_boottime)),
             comm,
             nice: i64::from(read_volatile(addr_of!((*t).static_prio))) - 120,
             policy: u64::from(read_volatile(addr_of!((*t).policy))),
-            kthread: flags & bindings::PF_KTHREAD != 0,
         }
     }
 }
@@ -156,7 +158,7 @@ pub(crate) fn ident(task: &Task) -> Ident {
 /// (it takes and drops a reference to the process's mm).
 pub(crate) fn read(task: &Task) -> Counters {
     let mut c = Counters::default();
-    let t = task.as_ptr();
+    let t = raw(task);
     {
         let _rcu = RcuGuard::new();
         // SAFETY: we hold a reference to `t`, which keeps `t->signal` allocated (it is freed with

@@ -20,17 +20,38 @@ PY = sys.executable
 MiB = 1 << 20
 
 
-def spawn(code):
-    """Starts a python workload: `code` runs after a 1 s pause, then the process idles."""
-    script = "import time, os, sys\ntime.sleep(1.0)\n" + code + "\nprint('done', flush=True)\ntime.sleep(3600)\n"
-    return subprocess.Popen([PY, "-c", script], stdout=subprocess.PIPE, text=True)
+class Workload:
+    """A python workload that waits for "go" on stdin, runs `code`, says "done", then idles.
 
+    The test reads /proc just before "go" (the process is idle and the kernel has already taken
+    its baseline), so the kernel's rows stamped after that moment and /proc's change since then
+    cover the same work.
+    """
 
-def wait_done(p, timeout=120):
-    line = p.stdout.readline()
-    if line.strip() != "done":
-        raise RuntimeError(f"workload {p.pid} said {line!r}")
-    time.sleep(1.2)  # let a few more passes see the idle process
+    def __init__(self, code):
+        script = ("import time, os, sys\nprint('ready', flush=True)\nsys.stdin.readline()\n" + code +
+                  "\nprint('done', flush=True)\ntime.sleep(3600)\n")
+        self.p = subprocess.Popen([PY, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.pid = self.p.pid
+        assert self.p.stdout.readline().strip() == "ready"
+
+    def run(self):
+        time.sleep(0.8)  # at least two passes at 250 ms: the kernel has its baseline
+        self.t_start_ms = time.monotonic() * 1000
+        self.cpu0 = proc_stat_cpu_ns(self.pid)
+        self.io0 = proc_io(self.pid)
+        self.p.stdin.write("go\n")
+        self.p.stdin.flush()
+        line = self.p.stdout.readline().strip()
+        if line != "done":
+            self.output = line
+            line = self.p.stdout.readline().strip()
+        assert line == "done", line
+        time.sleep(1.2)  # a few passes see the finished, idle process
+        return self
+
+    def kill(self):
+        self.p.kill()
 
 
 def proc_stat_cpu_ns(pid):
@@ -64,93 +85,95 @@ def report(name, kernel, proc, rel=0.02, abs_tol=0):
 procs = []
 try:
     # CPU: one thread burning 3 s of CPU.
-    cpu = spawn("t=time.process_time()\nwhile time.process_time()-t < 3.0: pass")
+    cpu = Workload("t=time.process_time()\nwhile time.process_time()-t < 3.0: pass")
     # Multi-threaded CPU: 2 threads hashing (hashlib releases the GIL on large buffers).
-    mt = spawn(
+    mt = Workload(
         "import hashlib, threading\nbuf=os.urandom(4<<20)\n"
         "def burn():\n  t=time.time()\n  while time.time()-t < 3.0: hashlib.sha256(buf).digest()\n"
         "ts=[threading.Thread(target=burn) for _ in range(2)]\n[t.start() for t in ts]\n[t.join() for t in ts]"
     )
     # Memory: 200 MiB of touched anonymous memory.
-    mem = spawn("b=bytearray(200<<20)\nfor i in range(0,len(b),4096): b[i]=1")
+    mem = Workload("b=bytearray(200<<20)\nfor i in range(0,len(b),4096): b[i]=1")
     procs += [cpu, mt, mem]
-    for p in (cpu, mt, mem):
-        wait_done(p)
+    for w in (cpu, mt, mem):
+        w.run()
 
     # Disk: write 64 MiB to the scratch block device and fsync; then read 32 MiB with O_DIRECT.
     dev = "/dev/vda"
     have_disk = os.path.exists(dev)
     if have_disk:
-        wr = spawn(
+        wr = Workload(
             f"fd=os.open('{dev}', os.O_WRONLY)\nblk=os.urandom(1<<20)\n"
             "for _ in range(64): os.write(fd, blk)\nos.fsync(fd)\nos.close(fd)"
         )
-        procs.append(wr)
-        wait_done(wr)
-        rd = spawn(
-            "import mmap\nfd=os.open('/dev/vda', os.O_RDONLY|os.O_DIRECT)\nbuf=mmap.mmap(-1, 1<<20)\n"
+        rd = Workload(
+            f"import mmap\nfd=os.open('{dev}', os.O_RDONLY|os.O_DIRECT)\nbuf=mmap.mmap(-1, 1<<20)\n"
             "for _ in range(32): os.readv(fd, [buf])\nos.close(fd)"
         )
-        procs.append(rd)
-        wait_done(rd)
-        # A shell that runs dd and waits for it: /proc folds dd's writes into the shell; we must not.
-        sh = subprocess.Popen(
-            ["bash", "-c", f"sleep 1; dd if=/dev/zero of={dev} bs=1M count=16 seek=100 conv=fsync status=none; echo done; sleep 3600"],
-            stdout=subprocess.PIPE, text=True)
-        procs.append(sh)
-        wait_done(sh)
+        # A process that runs dd and waits for it: /proc folds dd's writes into it; we must not.
+        sh = Workload(
+            f"import subprocess\nsubprocess.run(['dd','if=/dev/zero','of={dev}','bs=1M','count=16','seek=100',"
+            "'conv=fsync','status=none'], check=True)"
+        )
+        procs += [wr, rd, sh]
+        for w in (wr, rd, sh):
+            w.run()
 
-    # Network: 32 MiB over loopback TCP.
+    # Network: 32 MiB over loopback TCP, receiver and sender in separate processes.
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
     port = srv.getsockname()[1]
     srv.close()
-    rx = spawn(
+    rx = Workload(
         f"import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
         f"s.bind(('127.0.0.1',{port}))\ns.listen(1)\nc,_=s.accept()\nn=0\n"
         "while True:\n  d=c.recv(1<<16)\n  if not d: break\n  n+=len(d)\nprint(n, flush=True)"
     )
-    time.sleep(1.5)
-    tx = spawn(
+    tx = Workload(
         f"import socket\ns=socket.create_connection(('127.0.0.1',{port}))\nblk=b'x'*(1<<20)\n"
         "for _ in range(32): s.sendall(blk)\ns.close()"
     )
     procs += [rx, tx]
-    rx_bytes = int(rx.stdout.readline())
-    wait_done(rx)
-    wait_done(tx)
+    # The receiver must be listening before the sender connects: start it, then the sender.
+    rx_thread = threading.Thread(target=rx.run)
+    rx_thread.start()
+    time.sleep(1.5)
+    tx.run()
+    rx_thread.join()
+    rx_bytes = int(rx.output)
 
     rows = reader.stop()
     by_pid = rows.by_pid()
     tap.check("samples stream has a header and rows", rows.n_rows > 0)
     tap.check("no torn rows (every row has all columns)", rows.bad_rows == 0, rows.bad_examples)
 
-    def ksum(p, col):
-        return sum(r[col] for r in by_pid.get(p.pid, []))
+    def ksum(w, col):
+        """The kernel's deltas for the workload's process, from the moment it was told to go."""
+        return sum(r[col] for r in by_pid.get(w.pid, []) if r["t_ms"] > w.t_start_ms)
 
-    def klast(p, col):
-        rs = by_pid.get(p.pid, [])
+    def klast(w, col):
+        rs = by_pid.get(w.pid, [])
         return rs[-1][col] if rs else -1
 
-    for name, p in (("cpu burner", cpu), ("2-thread burner", mt)):
-        k = ksum(p, "cpu_user_ns") + ksum(p, "cpu_sys_ns")
-        # The first observation is a baseline: add what /proc showed before the work began (~0).
-        report(f"{name} CPU ns", k, proc_stat_cpu_ns(p.pid), abs_tol=20_000_000)
-    tap.check("2-thread burner used about 2 CPUs' worth (>= 1.5x the single burner)",
-              ksum(mt, "cpu_user_ns") + ksum(mt, "cpu_sys_ns") >= 1.5 * (ksum(cpu, "cpu_user_ns") + ksum(cpu, "cpu_sys_ns")))
+    for name, w in (("cpu burner", cpu), ("2-thread burner", mt)):
+        k = ksum(w, "cpu_user_ns") + ksum(w, "cpu_sys_ns")
+        report(f"{name} CPU ns", k, proc_stat_cpu_ns(w.pid) - w.cpu0, abs_tol=20_000_000)
+    threads = max((r["threads"] for r in by_pid.get(mt.pid, [])), default=0)
+    tap.check(f"2-thread burner showed 3 threads (main + 2 workers): {threads}", threads == 3)
     report("memory RSS anon KiB", klast(mem, "rss_anon_kib"), proc_status_kib(mem.pid, "RssAnon"), abs_tol=512)
     report("memory VM KiB", klast(mem, "vm_kib"), proc_status_kib(mem.pid, "VmSize"), abs_tol=512)
 
     if have_disk:
-        report("disk writer write_bytes", ksum(wr, "disk_write_bytes"), proc_io(wr.pid)["write_bytes"], abs_tol=64 * 1024)
+        def io_delta(w, key):
+            return proc_io(w.pid)[key] - w.io0[key]
+        report("disk writer write_bytes", ksum(wr, "disk_write_bytes"), io_delta(wr, "write_bytes"), abs_tol=64 * 1024)
         tap.check("disk writer wrote at least 64 MiB", ksum(wr, "disk_write_bytes") >= 64 * MiB)
-        report("disk reader read_bytes", ksum(rd, "disk_read_bytes"), proc_io(rd.pid)["read_bytes"], abs_tol=64 * 1024)
+        report("disk reader read_bytes", ksum(rd, "disk_read_bytes"), io_delta(rd, "read_bytes"), abs_tol=64 * 1024)
         tap.check("disk reader read at least 32 MiB", ksum(rd, "disk_read_bytes") >= 32 * MiB)
-        report("disk writer wchar", ksum(wr, "wchar_bytes"), proc_io(wr.pid)["wchar"], abs_tol=64 * 1024)
-        sh_proc = proc_io(sh.pid)["write_bytes"]
-        tap.check(f"/proc folds the reaped dd's 16 MiB into the shell ({sh_proc} bytes)", sh_proc >= 16 * MiB)
-        tap.check(f"the kernel reports the shell's OWN writes only ({ksum(sh, 'disk_write_bytes')} bytes)",
+        report("disk writer wchar", ksum(wr, "wchar_bytes"), io_delta(wr, "wchar"), abs_tol=64 * 1024)
+        sh_proc = io_delta(sh, "write_bytes")
+        tap.check(f"/proc folds the reaped dd's 16 MiB into its parent ({sh_proc} bytes)", sh_proc >= 16 * MiB)
+        tap.check(f"the kernel reports the parent's OWN writes only ({ksum(sh, 'disk_write_bytes')} bytes)",
                   ksum(sh, "disk_write_bytes") < MiB)
     else:
         tap.skip("disk tests", "no /dev/vda in this guest")
@@ -160,7 +183,7 @@ try:
     report("TCP receiver net_rx_bytes vs bytes received", ksum(rx, "net_rx_bytes"), rx_bytes)
     tap.check("receiver got everything", rx_bytes == sent)
 finally:
-    for p in procs:
-        p.kill()
+    for w in procs:
+        w.kill()
 
 tap.done()

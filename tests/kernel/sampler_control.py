@@ -60,8 +60,9 @@ tap.check("capacity back to 4096", write(cap, "4096") == 0)
 write(iv, "250")
 reader = SamplesReader()
 churn = [
-    subprocess.Popen(["stress-ng", "--fork", "2", "--timeout", "60s", "--quiet"]),
-    subprocess.Popen(["bash", "-c", "end=$((SECONDS+60)); while [ $SECONDS -lt $end ]; do /bin/true; sh -c 'sleep 0.05' & done; wait"]),
+    subprocess.Popen(["stress-ng", "--fork", "2", "--timeout", "60s", "--quiet", "--temp-path", "/tmp"]),
+    # About 50 new processes a second, each living 0.6 s: long enough to be sampled twice.
+    subprocess.Popen(["bash", "-c", "end=$((SECONDS+60)); while [ $SECONDS -lt $end ]; do sh -c 'sleep 0.6' & sleep 0.02; done; wait"]),
 ]
 max_tracked = 0
 capacity = int(read(cap))
@@ -69,13 +70,15 @@ deadline = time.time() + 62
 while time.time() < deadline and any(p.poll() is None for p in churn):
     max_tracked = max(max_tracked, stats()["processes_tracked"])
     time.sleep(0.5)
-for p in churn:
-    p.wait()
+codes = [p.wait() for p in churn]
+tap.check(f"churn: stress-ng and the spawner ran to the end (exit codes {codes})", codes == [0, 0])
 time.sleep(1.5)  # a few passes after the churn
 rows = reader.stop()
 s = stats()
 tap.check(f"churn: rows were streamed ({rows.n_rows})", rows.n_rows > 1000)
 tap.check("churn: no torn or malformed row", rows.bad_rows == 0, rows.bad_examples)
+pids = len(rows.by_pid())
+tap.check(f"churn: many short-lived processes were sampled ({pids} distinct pids)", pids > 200)
 tap.check(f"churn: tracked never above capacity (max {max_tracked} <= {capacity})", max_tracked <= capacity)
 alive = {int(d) for d in os.listdir("/proc") if d.isdigit()}
 tap.check(f"churn: exited processes are gone from the table ({s['processes_tracked']} tracked, {len(alive)} alive)",
