@@ -21,6 +21,7 @@ use kernel::{
     sync::Arc,
     types::Opaque,
     uaccess::{UserSlice, UserSliceWriter},
+    alloc::KVVec,
 };
 
 /// Contents of a debugfs file, produced afresh for every `open` (seq_file pages it out).
@@ -53,6 +54,32 @@ pub(crate) trait Stream: Send + Sync {
 
     /// Called when the file is closed, with its state.
     fn close(&self, reader: Self::Reader);
+}
+
+/// A debugfs file that receives an upload (e.g. a model blob) over one or more writes.
+///
+/// Each open file collects its writes in its own buffer (at most `MAX_LEN` bytes; more fails with
+/// -E2BIG). After every write, [`Upload::check`] sees everything received so far and says whether the
+/// upload is complete; a complete upload is applied at once and its error, if any, is what that
+/// `write` returns. Closing a file whose upload is incomplete fails with -EINVAL (from `flush`, so
+/// `close()` reports it) and changes nothing.
+pub(crate) trait Upload: Show {
+    /// Largest upload, bytes.
+    const MAX_LEN: usize;
+
+    /// Whether `data` (all bytes received so far) is a whole upload; may reject it early.
+    fn check(&self, data: &[u8]) -> Result<Completeness>;
+
+    /// Applies a complete upload. On error nothing changes.
+    fn apply(&self, data: &[u8]) -> Result;
+}
+
+/// What [`Upload::check`] found.
+pub(crate) enum Completeness {
+    /// More bytes are needed.
+    Partial,
+    /// `data` is the whole upload.
+    Complete,
 }
 
 /// The output side of a `seq_file`, valid during one [`Show::show`] call.
@@ -88,7 +115,38 @@ struct Entry {
     show: unsafe fn(*const c_void, &mut SeqFile<'_>) -> Result,
     store: Option<(usize, unsafe fn(*const c_void, &[u8]) -> Result)>,
     stream: Option<StreamFns>,
+    upload: Option<UploadFns>,
     release: unsafe fn(*const c_void),
+}
+
+/// An [`Upload`]'s functions, instantiated for its type.
+#[derive(Clone, Copy)]
+struct UploadFns {
+    max_len: usize,
+    check: unsafe fn(*const c_void, &[u8]) -> Result<Completeness>,
+    apply: unsafe fn(*const c_void, &[u8]) -> Result,
+}
+
+/// # Safety
+/// `data` must come from `Arc::<T>::into_raw` and still be owned.
+unsafe fn upload_check<T: Upload>(data: *const c_void, bytes: &[u8]) -> Result<Completeness> {
+    // SAFETY: by the caller's guarantee `data` points to a live `T`.
+    unsafe { &*data.cast::<T>() }.check(bytes)
+}
+
+/// # Safety
+/// `data` must come from `Arc::<T>::into_raw` and still be owned.
+unsafe fn upload_apply<T: Upload>(data: *const c_void, bytes: &[u8]) -> Result {
+    // SAFETY: by the caller's guarantee `data` points to a live `T`.
+    unsafe { &*data.cast::<T>() }.apply(bytes)
+}
+
+/// What an upload file's `private_data` points to.
+struct OpenUpload {
+    entry: *const Entry,
+    buf: KVVec<u8>,
+    /// The buffer was applied (or rejected): nothing more to check at close.
+    settled: bool,
 }
 
 /// A [`Stream`]'s functions, instantiated for its type; readers are `KBox<T::Reader>` as raw pointers.
@@ -201,6 +259,7 @@ impl Dir {
             show: show_raw::<T>,
             store: None,
             stream: None,
+            upload: None,
             release: release_raw::<T>,
         };
         self.add(name, 0o400, entry, &FOPS)
@@ -213,6 +272,7 @@ impl Dir {
             show: show_raw::<T>,
             store: Some((T::MAX_LEN, store_raw::<T>)),
             stream: None,
+            upload: None,
             release: release_raw::<T>,
         };
         self.add(name, 0o600, entry, &FOPS)
@@ -229,27 +289,42 @@ impl Dir {
                 read: stream_read::<T>,
                 close: stream_close::<T>,
             }),
+            upload: None,
             release: release_raw::<T>,
         };
         self.add(name, 0o400, entry, &STREAM_FOPS)
     }
 
+    /// Adds a write-only (0200) upload file backed by `obj`.
+    pub(crate) fn upload<T: Upload + 'static>(&mut self, name: &CStr, obj: Arc<T>) -> Result {
+        let entry = Entry {
+            data: Arc::into_raw(obj).cast(),
+            show: show_raw::<T>,
+            store: None,
+            stream: None,
+            upload: Some(UploadFns {
+                max_len: T::MAX_LEN,
+                check: upload_check::<T>,
+                apply: upload_apply::<T>,
+            }),
+            release: release_raw::<T>,
+        };
+        self.add(name, 0o200, entry, &UPLOAD_FOPS)
+    }
+
     fn add(&mut self, name: &CStr, mode: u16, entry: Entry, fops: &'static Fops) -> Result {
+        // Upload files need `flush` (to report an incomplete upload at close), which debugfs's
+        // protective proxy does not forward; they are created without it. Their open files pin the
+        // module (`owner`), and the directory is removed only when the module goes, so no call can
+        // reach a removed file.
+        let create = if entry.upload.is_some() { debugfs_create_file_unsafe } else { debugfs_create_file };
         // Keep the entry before the file exists, so no file ever points to freed memory.
         let entry = KBox::new(entry, GFP_KERNEL)?;
         let private: *const Entry = &*entry;
         self.entries.push(entry, GFP_KERNEL)?;
         // SAFETY: `self.dentry` is live (invariant); `private` stays valid until after the directory
         // is removed in `drop`; `fops` is a static that names this module as owner.
-        let file = unsafe {
-            debugfs_create_file(
-                name.as_char_ptr(),
-                mode,
-                self.dentry,
-                private.cast_mut().cast(),
-                &fops.0,
-            )
-        };
+        let file = unsafe { create(name.as_char_ptr(), mode, self.dentry, private.cast_mut().cast(), &fops.0) };
         if let Err(e) = from_err_ptr(file) {
             // No file points to it: the entry can go.
             let n = self.entries.len().saturating_sub(1);
@@ -405,12 +480,104 @@ unsafe extern "C" fn release_stream(_inode: *mut bindings::inode, file: *mut bin
     0
 }
 
+static UPLOAD_FOPS: Fops = Fops(bindings::file_operations {
+    owner: ptr::addr_of!(__this_module) as *mut bindings::module,
+    open: Some(open_upload),
+    write: Some(write_upload),
+    flush: Some(flush_upload),
+    release: Some(release_upload),
+    // SAFETY: all-zero is a valid `file_operations`.
+    ..unsafe { core::mem::zeroed() }
+});
+
+/// `file_operations.open` of upload files: an empty buffer per open file.
+unsafe extern "C" fn open_upload(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: `i_private` is the entry set in `Dir::add`; `private_data` is ours to set.
+    unsafe {
+        let entry = (*inode).i_private as *const Entry;
+        match KBox::new(OpenUpload { entry, buf: KVVec::new(), settled: false }, GFP_KERNEL) {
+            Ok(b) => {
+                (*file).private_data = KBox::into_raw(b).cast();
+                bindings::nonseekable_open(inode, file)
+            }
+            Err(_) => ENOMEM.to_errno(),
+        }
+    }
+}
+
+/// `file_operations.write` of upload files: append, then check (and maybe apply) the whole.
+unsafe extern "C" fn write_upload(
+    file: *mut bindings::file,
+    buf: *const c_char,
+    len: usize,
+    _pos: *mut bindings::loff_t,
+) -> isize {
+    // SAFETY: `private_data` was set by `open_upload`. Writes to one open file are serialised by
+    // `f_pos_lock` (FMODE_ATOMIC_POS, as in `read_stream`), so this `&mut` is exclusive.
+    let up = unsafe { &mut *(*file).private_data.cast::<OpenUpload>() };
+    // SAFETY: the entry lives while the file exists (Dir invariant).
+    let entry = unsafe { &*up.entry };
+    let result = (|| -> Result {
+        let fns = entry.upload.ok_or(EINVAL)?;
+        if up.settled {
+            return Err(EINVAL); // one upload per open
+        }
+        if up.buf.len().checked_add(len).is_none_or(|n| n > fns.max_len) {
+            up.settled = true;
+            return Err(E2BIG);
+        }
+        up.buf.reserve(len, GFP_KERNEL)?;
+        let spare = up.buf.spare_capacity_mut().get_mut(..len).ok_or(EINVAL)?;
+        UserSlice::new(buf as usize, len).reader().read_raw(spare)?;
+        // SAFETY: `read_raw` initialised the `len` bytes after the old length.
+        unsafe { up.buf.set_len(up.buf.len() + len) };
+        // SAFETY: the entry's invariant pairs `data` with the upload functions.
+        let done = unsafe { (fns.check)(entry.data, &up.buf) }.inspect_err(|_| up.settled = true)?;
+        if let Completeness::Complete = done {
+            up.settled = true;
+            // SAFETY: as above.
+            unsafe { (fns.apply)(entry.data, &up.buf) }?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => len as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// `file_operations.flush` (every `close()`): an upload left incomplete is an error.
+unsafe extern "C" fn flush_upload(file: *mut bindings::file, _id: bindings::fl_owner_t) -> c_int {
+    // SAFETY: as in `write_upload`; flush does not run concurrently with writes on this file.
+    let up = unsafe { &mut *(*file).private_data.cast::<OpenUpload>() };
+    if !up.settled && !up.buf.is_empty() {
+        up.settled = true;
+        pr_warn!("upload incomplete after {} bytes; nothing changed\n", up.buf.len());
+        return EINVAL.to_errno();
+    }
+    0
+}
+
+/// `file_operations.release` of upload files: frees the buffer.
+unsafe extern "C" fn release_upload(_inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
+    // SAFETY: `private_data` was set by `open_upload`; release runs once, last.
+    drop(unsafe { KBox::from_raw((*file).private_data.cast::<OpenUpload>()) });
+    0
+}
+
 // Opaque kernel structs behind pointers trip `improper_ctypes`; only pointers cross here.
 #[allow(improper_ctypes)]
 extern "C" {
     static __this_module: Opaque<bindings::module>;
     fn debugfs_create_dir(name: *const c_char, parent: *mut bindings::dentry) -> *mut bindings::dentry;
     fn debugfs_create_file(
+        name: *const c_char,
+        mode: u16,
+        parent: *mut bindings::dentry,
+        data: *mut c_void,
+        fops: *const bindings::file_operations,
+    ) -> *mut bindings::dentry;
+    fn debugfs_create_file_unsafe(
         name: *const c_char,
         mode: u16,
         parent: *mut bindings::dentry,

@@ -16,6 +16,8 @@ mod acct;
 mod debugfs;
 mod kthread;
 mod kvec;
+mod predict;
+mod predictions;
 mod rcu;
 mod samples;
 mod sampler;
@@ -60,7 +62,12 @@ impl kernel::Module for Procperf {
         dir.read_only(c_str!("stats"), Arc::new(StatsFile(sampler.clone()), GFP_KERNEL)?)?;
         dir.read_write(c_str!("interval_ms"), Arc::new(IntervalFile(sampler.clone()), GFP_KERNEL)?)?;
         dir.read_write(c_str!("capacity"), Arc::new(CapacityFile(sampler.clone()), GFP_KERNEL)?)?;
-        dir.stream(c_str!("samples"), Arc::new(SamplesFile(sampler), GFP_KERNEL)?)?;
+        dir.stream(c_str!("samples"), Arc::new(SamplesFile(sampler.clone()), GFP_KERNEL)?)?;
+        use predictions::*;
+        dir.read_only(c_str!("predictions"), Arc::new(PredictionsFile(sampler.clone()), GFP_KERNEL)?)?;
+        dir.read_only(c_str!("predictions.csv"), Arc::new(PredictionsCsvFile(sampler.clone()), GFP_KERNEL)?)?;
+        dir.read_only(c_str!("model_info"), Arc::new(ModelInfoFile(sampler.clone()), GFP_KERNEL)?)?;
+        dir.upload(c_str!("model"), Arc::new(ModelFile(sampler), GFP_KERNEL)?)?;
         pr_info!("loaded, version {}\n", VERSION);
         Ok(Self { _debugfs: dir, _thread: thread })
     }
@@ -102,7 +109,8 @@ impl debugfs::Show for StatsFile {
         let passes = s.passes.load(Relaxed);
         let (rows, dropped) = self.0.samples.counts();
         let (hits, ns_per_hit, overflow, accounted) = self.0.acct.acct().stats();
-        let lines: [(&str, u64); 19] = [
+        let predicted = s.predicted.load(Relaxed);
+        let lines: [(&str, u64); 21] = [
             ("interval_ms", u64::from(self.0.interval_ms.load(Relaxed))),
             ("capacity", u64::from(self.0.capacity.load(Relaxed))),
             ("passes", passes),
@@ -122,6 +130,8 @@ impl debugfs::Show for StatsFile {
             ("acct_processes", accounted as u64),
             ("memory_bytes", s.memory_bytes.load(Relaxed)),
             ("history_len", model::history::HISTORY_LEN as u64),
+            ("predicted", predicted),
+            ("predict_ns_per_process", s.predict_ns.load(Relaxed).checked_div(predicted).unwrap_or(0)),
         ];
         for (name, v) in lines {
             emit(writeln!(out, "{name} {v}"))?;

@@ -16,7 +16,15 @@
 use super::{
     acct::{Acct, Totals},
     kvec::truncate,
-    model::{history::History, sample::RawSample},
+    model::{
+        blob::Prediction,
+        features::compute_window,
+        history::History,
+        sample::RawSample,
+        schema::N_TARGETS,
+        target::current_levels,
+    },
+    predict::Models,
     samples::Samples,
     tasks::{self, Counters, Ident, Io},
 };
@@ -68,8 +76,18 @@ pub(crate) struct Entry {
     t_ns: u64,
     marks: Marks,
     pub(crate) history: History,
-    /// The latest interval's sample (what `predictions` shows as "now").
+    /// The latest interval's sample.
     pub(crate) last: RawSample,
+    /// Current level of each target and the predictions made from the latest full history.
+    pub(crate) levels: [i64; N_TARGETS],
+    pub(crate) pred: Option<[Option<Prediction>; N_TARGETS]>,
+}
+
+impl Entry {
+    /// Time stamp of the latest sample, ms (the `t_ms` of its row in `samples`).
+    pub(crate) fn t_ms(&self) -> u64 {
+        self.t_ns / 1_000_000
+    }
 }
 
 /// Moves a high-water mark to `cur` and returns how far it rose.
@@ -106,6 +124,8 @@ impl Entry {
             marks: Marks::default(),
             history: History::new(),
             last: RawSample::default(),
+            levels: [0; N_TARGETS],
+            pred: None,
         };
         // The first observation only sets the baseline.
         let _ = e.advance(id, now_ns, 0, c, t);
@@ -268,6 +288,9 @@ pub(crate) struct PassStats {
     pub(crate) evictions: AtomicU64,
     pub(crate) untracked: AtomicU64,
     pub(crate) memory_bytes: AtomicU64,
+    /// Processes predicted in the last pass and the ns that took (features + all models).
+    pub(crate) predicted: AtomicU64,
+    pub(crate) predict_ns: AtomicU64,
 }
 
 struct State {
@@ -286,12 +309,14 @@ pub(crate) struct Sampler {
     pub(crate) stats: PassStats,
     pub(crate) samples: Pin<KBox<Samples>>,
     pub(crate) acct: Arc<super::acct::Probes>,
+    pub(crate) models: Pin<KBox<Models>>,
     /// Wakes the sampling thread early (set once it runs).
     pub(crate) waker: super::kthread::Waker,
 }
 
 impl Sampler {
     pub(crate) fn new(acct: Arc<super::acct::Probes>) -> Result<impl PinInit<Self, Error>> {
+        let models = KBox::pin_init(Models::new(now_ms())?, GFP_KERNEL)?;
         let table = Table::new(DEFAULT_CAPACITY)?;
         let tasks = KVec::with_capacity(DEFAULT_CAPACITY * 2, GFP_KERNEL)?;
         let samples = KBox::pin_init(Samples::new()?, GFP_KERNEL)?;
@@ -304,6 +329,7 @@ impl Sampler {
             stats,
             samples,
             acct,
+            models,
             waker: super::kthread::Waker::new(),
         }))
     }
@@ -339,6 +365,9 @@ impl Sampler {
         let mut batch = self.samples.batch();
         let t_ms = now_ns / 1_000_000;
         let mut read = 0u64;
+        // This pass's model: a swap during the pass takes effect at the next one.
+        let model = self.models.active();
+        let (mut predicted, mut predict_ns) = (0u64, 0u64);
         for task in st.tasks.as_slice() {
             let id = tasks::ident(task);
             if id.tgid <= 0 {
@@ -355,6 +384,15 @@ impl Sampler {
                 let s = e.advance(&id, now_ns, boot_ns, &c, &t);
                 e.history.push(&s);
                 e.last = s;
+                if let Some(window) = e.history.window() {
+                    // SAFETY: plain clock reads.
+                    let p0 = unsafe { bindings::ktime_get() };
+                    e.levels = current_levels(&window);
+                    e.pred = Some(model.view().predict_all(&compute_window(&window), &e.levels));
+                    // SAFETY: as above.
+                    predict_ns += unsafe { bindings::ktime_get() }.saturating_sub(p0).max(0) as u64;
+                    predicted += 1;
+                }
                 if let Some(b) = batch.as_mut() {
                     b.push(t_ms, id.tgid, &id.comm, &s);
                 }
@@ -409,7 +447,20 @@ impl Sampler {
         s.total_pass_ns.fetch_add(dt, Relaxed);
         s.max_pass_ns.fetch_max(dt, Relaxed);
         s.last_ns_per_process.store(dt.checked_div(read).unwrap_or(0), Relaxed);
+        s.predicted.store(predicted, Relaxed);
+        s.predict_ns.store(predict_ns, Relaxed);
     }
+
+    /// Runs `f` on the tracked processes under the state lock (no sampling pass meanwhile).
+    pub(crate) fn with_table<R>(&self, f: impl FnOnce(&Table) -> R) -> R {
+        f(&self.state.lock().table)
+    }
+}
+
+/// Monotonic clock, ms.
+pub(crate) fn now_ms() -> u64 {
+    // SAFETY: plain clock read.
+    (unsafe { bindings::ktime_get() }).max(0) as u64 / 1_000_000
 }
 
 fn memory_bytes(table: &Table) -> usize {

@@ -154,9 +154,20 @@ fn format_row(w: &mut impl Write, t_ms: u64, pid: i32, comm: &[u8; 16], s: &RawS
 }
 
 /// `fmt::Write` into a fixed buffer; fails instead of truncating.
-struct SliceWriter<'a> {
+pub(crate) struct SliceWriter<'a> {
     buf: &'a mut [u8],
     len: usize,
+}
+
+impl<'a> SliceWriter<'a> {
+    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
+        Self { buf, len: 0 }
+    }
+
+    /// What was written (only whole `&str`s are ever written, so it is valid UTF-8).
+    pub(crate) fn as_str(&self) -> &str {
+        self.buf.get(..self.len).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
+    }
 }
 
 impl Write for SliceWriter<'_> {
