@@ -5,8 +5,8 @@
 //! exhaustive CART. Each feature is coded once per fit as the rank of its value among the distinct
 //! training values (a `u16`; a feature with more than [`MAX_BINS`] distinct values, which the
 //! schema's 24-bit features never have in practice, falls back to quantile bins). A split is
-//! `x <= threshold` with `threshold` a training value, which is what the kernel compares on its
-//! integer features: no midpoints, no floats in the tree's tests.
+//! `x <= threshold` with `threshold` the midpoint of two adjacent training values rounded down,
+//! which routes the kernel's integer features exactly like scikit-learn's float midpoint.
 //!
 //! A node finds its best split per feature in one of two ways, whichever is cheaper: a large node
 //! accumulates a dense histogram over the codes (O(rows + distinct values), no sorting), a small one
@@ -232,7 +232,10 @@ struct Grower<'a> {
 
 struct Split {
     feature: usize,
+    /// Largest code going left.
     bin: usize,
+    /// Smallest code in the node going right (the threshold lies between the two).
+    next_bin: usize,
     gain: f64,
 }
 
@@ -249,8 +252,9 @@ impl Grower<'_> {
         let parent = total.wy * total.wy / total.w;
         let mut best: Option<Split> = None;
         let mut left = Bin::default();
-        // Considers the split "codes <= code go left" after `left` has absorbed every code up to it.
-        let consider = |left: &Bin, code: usize, best: &mut Option<Split>| -> bool {
+        // Considers the split "codes <= code go left", `next` being the node's next code, after
+        // `left` has absorbed every code up to `code`.
+        let consider = |left: &Bin, code: usize, next: usize, best: &mut Option<Split>| -> bool {
             if left.rows < min_leaf {
                 return true;
             }
@@ -264,7 +268,7 @@ impl Grower<'_> {
             let rwy = total.wy - left.wy;
             let gain = left.wy * left.wy / left.w + rwy * rwy / rw - parent;
             if gain > 1e-12 * total.w && best.as_ref().is_none_or(|s| gain > s.gain) {
-                *best = Some(Split { feature: f, bin: code, gain });
+                *best = Some(Split { feature: f, bin: code, next_bin: next, gain });
             }
             true
         };
@@ -280,16 +284,20 @@ impl Grower<'_> {
                 b.w += self.weight[r];
                 b.wy += self.weight[r] * self.y[r];
             }
-            for (code, bin) in hist.iter().enumerate().take(nb - 1) {
+            let mut prev = None;
+            for (code, bin) in hist.iter().enumerate() {
                 if bin.rows == 0 {
                     continue;
+                }
+                if let Some(p) = prev {
+                    if !consider(&left, p, code, &mut best) {
+                        break;
+                    }
                 }
                 left.rows += bin.rows;
                 left.w += bin.w;
                 left.wy += bin.wy;
-                if !consider(&left, code, &mut best) {
-                    break;
-                }
+                prev = Some(code);
             }
         } else {
             // Sparse: sort the node's (code, row) pairs and scan runs of equal codes.
@@ -298,8 +306,14 @@ impl Grower<'_> {
             keys.extend(rows.iter().map(|&r| (u64::from(col[r as usize]) << 32) | u64::from(r)));
             keys.sort_unstable();
             let mut i = 0;
+            let mut prev = None;
             while i < keys.len() {
                 let code = (keys[i] >> 32) as usize;
+                if let Some(p) = prev {
+                    if !consider(&left, p, code, &mut best) {
+                        break;
+                    }
+                }
                 while i < keys.len() && (keys[i] >> 32) as usize == code {
                     let r = (keys[i] & 0xFFFF_FFFF) as usize;
                     left.rows += 1;
@@ -307,9 +321,7 @@ impl Grower<'_> {
                     left.wy += self.weight[r] * self.y[r];
                     i += 1;
                 }
-                if i == keys.len() || !consider(&left, code, &mut best) {
-                    break;
-                }
+                prev = Some(code);
             }
         }
         best
@@ -327,18 +339,17 @@ impl Grower<'_> {
         best
     }
 
+    /// The features tried at a node, in random order: among splits of exactly equal gain (two
+    /// features that separate the same rows) the first one tried wins, so a fixed order would
+    /// always favour low feature indices; scikit-learn also visits features in random order.
     fn sample_features(&mut self) -> Vec<usize> {
         let d = self.binned.edges.len();
         let mut all: Vec<usize> = (0..d).collect();
-        if self.n_try >= d {
-            return all;
-        }
-        for i in 0..self.n_try {
+        for i in 0..self.n_try.min(d) {
             let j = i + self.rng.below(d - i);
             all.swap(i, j);
         }
         all.truncate(self.n_try);
-        all.sort_unstable();
         all
     }
 
@@ -396,7 +407,11 @@ impl Grower<'_> {
         let right = self.grow(r, depth + 1);
         let node = &mut self.nodes[id as usize];
         node.feature = Some(split.feature as u16);
-        node.threshold = self.binned.edges[split.feature][split.bin];
+        // Midway between the node's largest value going left and its smallest going right (rounded
+        // down, which routes integers exactly like the float midpoint), as scikit-learn places it:
+        // a value unseen in this node goes to the side it is closer to.
+        let edges = &self.binned.edges[split.feature];
+        node.threshold = ((i64::from(edges[split.bin]) + i64::from(edges[split.next_bin])).div_euclid(2)) as i32;
         node.left = left;
         node.right = right;
         id
@@ -568,9 +583,24 @@ mod tests {
     }
 
     #[test]
+    fn threshold_lies_midway_between_training_values_rounded_down() {
+        let x = [-3, -3, -3, 0, 0, 0, 10, 10, 10];
+        let y = [0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 9.0, 9.0, 9.0];
+        let p = ForestParams { n_estimators: 1, bootstrap: false, min_samples_leaf: 1, ..Default::default() };
+        let (f, _) = fit(Matrix::new(&x, 1), &y, &p);
+        let mut thresholds: Vec<i32> = f.trees[0].nodes.iter().filter(|n| n.feature.is_some()).map(|n| n.threshold).collect();
+        thresholds.sort_unstable();
+        assert_eq!(thresholds, vec![-2, 5]); // floor(-1.5), 5
+        assert_eq!(f.predict(&[-2]), 0.0);
+        assert_eq!(f.predict(&[-1]), 5.0);
+        assert_eq!(f.predict(&[6]), 9.0);
+    }
+
+    #[test]
     fn step_function_is_learned_with_exact_integer_threshold() {
         let x: Vec<i32> = (0..100).collect();
         let y: Vec<f64> = x.iter().map(|&v| if v <= 41 { 0.0 } else { 10.0 }).collect();
+        // Between 41 and 42 the midpoint 41.5 rounds down to 41.
         let (f, _) = fit(Matrix::new(&x, 1), &y, &ForestParams { n_estimators: 1, bootstrap: false, min_samples_leaf: 1, ..Default::default() });
         assert_eq!(f.trees[0].nodes[0].threshold, 41);
     }

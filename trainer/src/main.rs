@@ -71,8 +71,12 @@ struct FitArgs {
     /// Also run K-fold cross-validation and report per-fold scores.
     #[arg(long)]
     folds: Option<usize>,
+    /// Seed of the split (and of the forest unless --random-state is given).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Seed of the forest's bootstrap and feature sampling (default: --seed).
+    #[arg(long)]
+    random_state: Option<u64>,
     #[arg(long, default_value_t = 32)]
     n_estimators: usize,
     #[arg(long, default_value_t = 8)]
@@ -82,6 +86,9 @@ struct FitArgs {
     /// Fraction of features tried per split (1.0 = all, as scikit-learn's regressor default).
     #[arg(long, default_value_t = 1.0)]
     max_features: f64,
+    /// Grow every tree on all training rows instead of a bootstrap sample.
+    #[arg(long)]
+    no_bootstrap: bool,
     /// Leaf prediction: mean (squared error, as scikit-learn) or median (absolute error).
     #[arg(long, value_enum, default_value_t = LeafValue::Mean)]
     leaf: LeafValue,
@@ -133,8 +140,8 @@ fn fit_options(a: FitArgs, quiet: bool) -> Result<FitOptions> {
                 max_depth: a.max_depth,
                 min_samples_leaf: a.min_samples_leaf,
                 max_features: a.max_features,
-                bootstrap: true,
-                seed: a.seed,
+                bootstrap: !a.no_bootstrap,
+                seed: a.random_state.unwrap_or(a.seed),
                 leaf: a.leaf,
             },
             alpha: a.alpha,
