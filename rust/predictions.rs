@@ -21,7 +21,7 @@ use super::{
         target::display_milli,
     },
     predict::{Models, Source},
-    samples::SliceWriter,
+    samples::{write_comm, SliceWriter},
     sampler::{now_ms, Entry, Sampler},
 };
 use core::{fmt::Write, sync::atomic::Ordering::Relaxed};
@@ -143,7 +143,8 @@ impl Show for PredictionsCsvFile {
             for &i in order(entries)?.iter() {
                 let Some(e) = entries.get(i) else { continue };
                 let Some(preds) = e.pred else { continue };
-                emit(write!(out, "{},{},{}", e.t_ms(), e.tgid, comm_str(&e.comm)))?;
+                emit(write!(out, "{},{},", e.t_ms(), e.tgid))?;
+                emit(write_comm(out, &e.comm))?;
                 for t in Target::ALL {
                     let now = e.levels.get(t.index()).copied().unwrap_or(0);
                     let p = preds.get(t.index()).copied().flatten().unwrap_or(Prediction::default());

@@ -140,13 +140,23 @@ fn format_header(w: &mut impl Write) -> fmt::Result {
     w.write_char('\n')
 }
 
-/// Writes one CSV row; the command name's commas, quotes and control bytes become '_'.
-fn format_row(w: &mut impl Write, t_ms: u64, pid: i32, comm: &[u8; 16], s: &RawSample) -> fmt::Result {
-    write!(w, "{t_ms},{pid},")?;
+/// Writes a command name for CSV: commas, quotes, blanks, control and non-ASCII bytes become '_',
+/// and an empty name is "_", so the field never needs quoting.
+pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
+    if comm.first().is_none_or(|&c| c == 0) {
+        return w.write_char('_');
+    }
     for &c in comm.iter().take_while(|&&c| c != 0) {
         let c = if c.is_ascii_graphic() && c != b',' && c != b'"' { c as char } else { '_' };
         w.write_char(c)?;
     }
+    Ok(())
+}
+
+/// Writes one CSV row.
+fn format_row(w: &mut impl Write, t_ms: u64, pid: i32, comm: &[u8; 16], s: &RawSample) -> fmt::Result {
+    write!(w, "{t_ms},{pid},")?;
+    write_comm(w, comm)?;
     for v in s.values() {
         write!(w, ",{v}")?;
     }

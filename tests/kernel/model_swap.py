@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Guest test: hot-swapping models.
+
+- the embedded default model answers after load;
+- a valid new blob is used from the next pass (model_info and the forecasts change);
+- corrupted blobs — truncated, a flipped byte, a wrong schema id, an absurd tree count, garbage,
+  oversized — are refused with EINVAL/E2BIG and the previous model still answers;
+- 100 swaps while `predictions` is read continuously: no splat, no leak (kmemleak on the debug
+  kernel), every read well-formed;
+- unloading while a reader holds `predictions` open is safe (refused while open, fine after).
+Blobs: $PP_BLOB_A and $PP_BLOB_B, two valid models trained with different settings. Prints TAP.
+"""
+import errno, os, struct, subprocess, sys, threading, time, zlib
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from guest import Tap, load_module, DEBUGFS, read  # noqa: E402
+
+tap = Tap()
+kmemleak = "/sys/kernel/debug/kmemleak"
+if os.path.exists(kmemleak):
+    open(kmemleak, "w").write("scan")
+    open(kmemleak, "w").write("clear")
+load_module(tap, interval_ms=200)
+MODEL = f"{DEBUGFS}/model"
+blob_a = open(os.environ["PP_BLOB_A"], "rb").read()
+blob_b = open(os.environ["PP_BLOB_B"], "rb").read()
+tap.check("the two test blobs differ", blob_a != blob_b)
+
+
+def upload(data, chunk=None):
+    """Writes `data` to the model file (in chunks if given) and closes it; returns 0 or errno."""
+    fd = os.open(MODEL, os.O_WRONLY)
+    try:
+        step = chunk or len(data) or 1
+        for i in range(0, max(len(data), 1), step):
+            os.write(fd, data[i:i + step])
+    except OSError as e:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        return e.errno
+    try:
+        os.close(fd)
+    except OSError as e:
+        return e.errno
+    return 0
+
+
+def info():
+    return dict(l.split(None, 1) for l in read(f"{DEBUGFS}/model_info").splitlines() if " " in l and not l.startswith(" "))
+
+
+def with_crc(b):
+    b = bytes(b[:-4])
+    return b + struct.pack("<I", zlib.crc32(b))
+
+
+def forecasts():
+    lines = read(f"{DEBUGFS}/predictions.csv").splitlines()
+    return {tuple(l.split(",")[1:2]): l.split(",")[3:] for l in lines[1:]}
+
+
+time.sleep(2.5)  # 8 intervals of history at 200 ms
+tap.check("default model is active", info().get("source") == "default", info())
+tap.check("forecasts are published", len(read(f"{DEBUGFS}/predictions.csv").splitlines()) > 5)
+
+tap.check("a valid blob is accepted (written in 4 KiB chunks)", upload(blob_a, 4096) == 0)
+i = info()
+tap.check("model_info shows the uploaded model", i.get("source") == "uploaded" and int(i["size_bytes"]) == len(blob_a), i)
+time.sleep(0.6)
+fa = forecasts()
+tap.check("blob B is accepted in one write", upload(blob_b) == 0)
+time.sleep(0.6)
+fb = forecasts()
+common = set(fa) & set(fb)
+tap.check(f"forecasts change with the model ({len(common)} processes compared)",
+          any(fa[k] != fb[k] for k in common))
+swaps = int(info()["swaps"])
+
+bad = {
+    "truncated": (blob_a[: len(blob_a) // 2], errno.EINVAL),
+    "one flipped byte": (blob_a[:100] + bytes([blob_a[100] ^ 0x40]) + blob_a[101:], errno.EINVAL),
+    "wrong schema id": (with_crc(blob_a[:16] + struct.pack("<I", 0xDEADBEEF) + blob_a[20:]), errno.EINVAL),
+    "garbage": (os.urandom(4096), errno.EINVAL),
+    "oversized (declared 64 MiB)": (blob_a[:12] + struct.pack("<I", 64 << 20) + blob_a[16:], errno.E2BIG),
+    "empty (nothing written, nothing changes)": (b"", 0),
+}
+# An absurd tree count in the first target's forest header: just after the linear section.
+n_features = struct.unpack_from("<H", blob_a, 20)[0]
+trees_at = 36 + 20 + 8 * n_features
+bad["65535 trees"] = (with_crc(blob_a[:trees_at] + struct.pack("<H", 65535) + blob_a[trees_at + 2:]), errno.EINVAL)
+for name, (data, want) in bad.items():
+    got = upload(data)
+    verdict = f"refused ({errno.errorcode[want]})" if want else "accepted as a no-op"
+    tap.check(f"{name} blob: {verdict}", got == want, f"errno {got}")
+i = info()
+tap.check("after the refusals the previous model is still active",
+          i.get("source") == "uploaded" and int(i["size_bytes"]) == len(blob_b) and int(i["swaps"]) == swaps, i)
+time.sleep(0.5)
+tap.check("and still answers", len(read(f"{DEBUGFS}/predictions.csv").splitlines()) > 5)
+
+# 100 swaps under continuous reads.
+stop = threading.Event()
+reads = {"n": 0, "bad": 0}
+
+
+def reader():
+    while not stop.is_set():
+        for f in ("predictions", "predictions.csv", "model_info"):
+            text = read(f"{DEBUGFS}/{f}")
+            reads["n"] += 1
+            if f == "predictions.csv" and not text.startswith("t_ms,pid,comm,cpu_current"):
+                reads["bad"] += 1
+
+
+readers = [threading.Thread(target=reader) for _ in range(2)]
+for t in readers:
+    t.start()
+errors = [upload(blob_a if k % 2 else blob_b) for k in range(100)]
+stop.set()
+for t in readers:
+    t.join()
+tap.check("100 swaps under continuous reads all succeed", errors == [0] * 100, errors)
+tap.check(f"every read was well-formed ({reads['n']} reads)", reads["bad"] == 0 and reads["n"] > 10, reads)
+tap.check("swap counter counted them", int(info()["swaps"]) == swaps + 100)
+
+# Unload while a reader holds `predictions` open.
+f = open(f"{DEBUGFS}/predictions")
+r = subprocess.run(["rmmod", "procperf"], capture_output=True, text=True)
+tap.check("rmmod is refused while predictions is open", r.returncode != 0, r.stdout + r.stderr)
+tap.check("the open file still reads", f.read().startswith("procperf predictions"))
+f.close()
+r = subprocess.run(["rmmod", "procperf"], capture_output=True, text=True)
+tap.check("rmmod succeeds after close", r.returncode == 0, r.stderr)
+
+if os.path.exists(kmemleak):
+    open(kmemleak, "w").write("scan")
+    time.sleep(6)
+    open(kmemleak, "w").write("scan")
+    leaks = read(kmemleak)
+    tap.check("kmemleak finds no leak after load, swaps, unload", leaks == "", leaks[:3000])
+else:
+    tap.skip("kmemleak check", "kernel without kmemleak")
+tap.done()

@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Guest test: the kernel's predictions equal `trainer predict` on the same rows, bit for bit.
+
+While real programs run, the `samples` stream is recorded and `predictions.csv` is snapshotted after
+every pass. `trainer predict` (the host build, $PP_TRAINER) then evaluates the same embedded blob on
+the recorded samples with the shared fixed-point code. Every (t_ms, pid) row present in both must be
+identical in every column. Also checks the human `predictions` format. Prints TAP.
+"""
+import os, re, subprocess, sys, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from guest import Tap, load_module, SamplesReader, DEBUGFS, read  # noqa: E402
+
+tap = Tap()
+load_module(tap, interval_ms=200)
+reader = SamplesReader()
+work = [
+    subprocess.Popen(["stress-ng", "--cpu", "1", "--cpu-load", "70", "--timeout", "12s", "--quiet", "--temp-path", "/tmp"]),
+    subprocess.Popen(["bash", "-c", "for i in $(seq 6); do head -c 20000000 /dev/urandom | gzip -1 > /tmp/z.gz; sleep 0.7; done"]),
+    subprocess.Popen(["python3", "-c", "import time\nb=[]\nfor i in range(40):\n  b.append(bytearray(2<<20)); time.sleep(0.25)"]),
+]
+kernel = {}
+header = None
+deadline = time.time() + 13
+while time.time() < deadline:
+    lines = read(f"{DEBUGFS}/predictions.csv").splitlines()
+    header = lines[0]
+    for line in lines[1:]:
+        f = line.split(",")
+        kernel[(f[0], f[1])] = line
+    time.sleep(0.08)
+for p in work:
+    p.wait()
+rows = reader.stop()
+human = read(f"{DEBUGFS}/predictions")
+
+samples_csv = "/tmp/samples.csv"
+with open(samples_csv, "w") as f:
+    f.write(",".join(rows.header) + "\n")
+    for r in rows.rows:
+        f.write(",".join(str(r[k]) for k in rows.header) + "\n")
+blob = os.path.join(os.environ.get("PP_REPO", "."), "rust/model/default/model.bin")
+r = subprocess.run([os.environ["PP_TRAINER"], "predict", blob, samples_csv], capture_output=True, text=True)
+tap.check("trainer predict ran on the recorded samples", r.returncode == 0, r.stderr[-2000:])
+out = r.stdout.splitlines()
+tap.check("kernel and trainer print the same CSV header", out and out[0] == header, f"kernel:  {header}\ntrainer: {out[0] if out else ''}")
+trainer = {}
+for line in out[1:]:
+    f = line.split(",")
+    trainer[(f[0], f[1])] = line
+both = set(kernel) & set(trainer)
+diff = [k for k in both if kernel[k] != trainer[k]]
+tap.check(f"kernel rows were matched by trainer rows ({len(both)} of {len(kernel)} kernel rows)", len(both) >= 50)
+tap.check(f"all {len(both)} matched rows are identical, bit for bit",
+          not diff, "\n".join(f"kernel:  {kernel[k]}\ntrainer: {trainer[k]}" for k in sorted(diff)[:5]))
+
+# The human format: a header, a column header, and rows of pid, comm and 4 target groups.
+lines = human.splitlines()
+tap.check("predictions header names interval, horizon and model",
+          re.match(r"procperf predictions: every \d+ ms, forecasts of the mean over the next \d+ intervals \([\d.]+ s\); model (default|uploaded) \(schema 0x[0-9a-f]{8}, trained at \d+ ms, \d+% intervals\)$", lines[0]) is not None, lines[0])
+row = re.compile(r"^ *\d+ .{15}( \| +[\d.]+ +[\d.-]+ +[\d.-]+ \[[\d.]+\.\.[\d.]+\]){4}$")
+body = [l for l in lines[4:] if l.strip()]
+tap.check(f"every predictions row has pid, comm and 4 target groups ({len(body)} rows)",
+          body and all(row.match(l) for l in body), "\n".join(l for l in body if not row.match(l))[:1500])
+cpu = [float(l.split("|")[1].split()[2]) for l in body]
+tap.check("rows are sorted by the forest's CPU forecast", cpu == sorted(cpu, reverse=True), cpu[:10])
+tap.done()
