@@ -352,18 +352,32 @@ struct Fops(bindings::file_operations);
 // module`, both valid for the module's lifetime.
 unsafe impl Sync for Fops {}
 
-static FOPS: Fops = Fops(bindings::file_operations {
-    // `__this_module` is this module's own `struct module`, defined by the module loader; only its
-    // address is taken.
-    owner: ptr::addr_of!(__this_module) as *mut bindings::module,
-    open: Some(open),
-    read: Some(bindings::seq_read),
-    llseek: Some(bindings::seq_lseek),
-    write: Some(write),
-    release: Some(bindings::single_release),
-    // SAFETY: all-zero is a valid `file_operations` (every other callback absent, no flags).
-    ..unsafe { core::mem::zeroed() }
-});
+/// Callbacks of one kind of file.
+type Open = unsafe extern "C" fn(*mut bindings::inode, *mut bindings::file) -> c_int;
+type Read = unsafe extern "C" fn(*mut bindings::file, *mut c_char, usize, *mut bindings::loff_t) -> isize;
+type Write = unsafe extern "C" fn(*mut bindings::file, *const c_char, usize, *mut bindings::loff_t) -> isize;
+type Flush = unsafe extern "C" fn(*mut bindings::file, bindings::fl_owner_t) -> c_int;
+type Seek = unsafe extern "C" fn(*mut bindings::file, bindings::loff_t, c_int) -> bindings::loff_t;
+
+/// A `file_operations` table owned by this module (so an open file pins the module).
+const fn fops(open: Open, read: Option<Read>, write: Option<Write>, flush: Option<Flush>, llseek: Option<Seek>, release: Open) -> Fops {
+    Fops(bindings::file_operations {
+        // `__this_module` is this module's own `struct module`; only its address is taken.
+        owner: ptr::addr_of!(__this_module) as *mut bindings::module,
+        open: Some(open),
+        read,
+        write,
+        flush,
+        llseek,
+        release: Some(release),
+        // SAFETY: all-zero is a valid `file_operations` (every other callback absent, no flags).
+        ..unsafe { core::mem::zeroed() }
+    })
+}
+
+/// Show and Store files: seq_file for reading, `write` for storing.
+static FOPS: Fops =
+    fops(open, Some(bindings::seq_read), Some(write), None, Some(bindings::seq_lseek), bindings::single_release);
 
 /// `file_operations.open`: attaches a seq_file whose `private` is the file's [`Entry`].
 unsafe extern "C" fn open(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
@@ -411,15 +425,8 @@ unsafe extern "C" fn write(
     }
 }
 
-static STREAM_FOPS: Fops = Fops(bindings::file_operations {
-    owner: ptr::addr_of!(__this_module) as *mut bindings::module,
-    open: Some(open_stream),
-    read: Some(read_stream),
-    release: Some(release_stream),
-    // Streams have no positions: `open_stream` uses `nonseekable_open`, and `read` ignores `*pos`.
-    // SAFETY: all-zero is a valid `file_operations`.
-    ..unsafe { core::mem::zeroed() }
-});
+/// Stream files: no positions (`open_stream` uses `nonseekable_open`; `read` ignores `*pos`).
+static STREAM_FOPS: Fops = fops(open_stream, Some(read_stream), None, None, None, release_stream);
 
 /// `file_operations.open` of stream files: creates the reader state.
 unsafe extern "C" fn open_stream(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
@@ -480,15 +487,8 @@ unsafe extern "C" fn release_stream(_inode: *mut bindings::inode, file: *mut bin
     0
 }
 
-static UPLOAD_FOPS: Fops = Fops(bindings::file_operations {
-    owner: ptr::addr_of!(__this_module) as *mut bindings::module,
-    open: Some(open_upload),
-    write: Some(write_upload),
-    flush: Some(flush_upload),
-    release: Some(release_upload),
-    // SAFETY: all-zero is a valid `file_operations`.
-    ..unsafe { core::mem::zeroed() }
-});
+/// Upload files: writes accumulate; `flush` reports an incomplete upload at close.
+static UPLOAD_FOPS: Fops = fops(open_upload, None, Some(write_upload), Some(flush_upload), None, release_upload);
 
 /// `file_operations.open` of upload files: an empty buffer per open file.
 unsafe extern "C" fn open_upload(inode: *mut bindings::inode, file: *mut bindings::file) -> c_int {
