@@ -124,14 +124,36 @@ pub fn read_samples(path: &Path, show_progress: bool) -> Result<Samples> {
     Ok(samples)
 }
 
-fn decompress(tool: &str, file: File, name: &str) -> Result<impl Read> {
-    let child = std::process::Command::new(tool)
+fn decompress(tool: &'static str, file: File, name: &str) -> Result<impl Read> {
+    let mut child = std::process::Command::new(tool)
         .arg("-dc")
         .stdin(file)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .with_context(|| format!("reading {name}: running {tool} -dc"))?;
-    Ok(child.stdout.expect("stdout was piped"))
+    let out = child.stdout.take().expect("stdout was piped");
+    Ok(ChildReader { child, out, tool })
+}
+
+/// A decompressor's stdout that reports the decompressor's failure at end of stream, so a corrupt
+/// archive is an error rather than a silently short file.
+struct ChildReader {
+    child: std::process::Child,
+    out: std::process::ChildStdout,
+    tool: &'static str,
+}
+
+impl Read for ChildReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.out.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            let status = self.child.wait()?;
+            if !status.success() {
+                return Err(io::Error::other(format!("{} -dc failed ({status})", self.tool)));
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// Parses the samples CSV from any reader; `name` is used in error messages.

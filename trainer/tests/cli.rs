@@ -269,3 +269,17 @@ fn a_file_that_is_not_a_blob_is_refused_by_predict() {
         .failure()
         .stderr(predicate::str::contains("not a valid model blob"));
 }
+
+#[test]
+fn corrupt_compressed_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("data.csv.gz");
+    std::fs::write(&bad, b"\x1f\x8b\x08\x00garbage").unwrap();
+    trainer()
+        .arg("fit")
+        .arg(&bad)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("data.csv.gz"))
+        .stderr(predicate::str::contains("panicked").not());
+}
