@@ -95,11 +95,10 @@ impl Show for PredictionsFile {
             ))?;
             emit(writeln!(
                 out,
-                "{:>7} {:<15} | {:>27} | {:>27} | {:>29} | {:>29}",
-                "", "", "CPU %  now lin  rf [lo..hi]", "RSS MiB now lin rf [lo..hi]",
-                "DISK KiB/s now lin rf [lo..hi]", "NET KiB/s now lin rf [lo..hi]"
+                "{:>7} {:<15} | {} | {} | {} | {}",
+                "PID", "COMM", "CPU %: now lin rf [lo..hi]", "RSS MiB: now lin rf [lo..hi]",
+                "DISK KiB/s: now lin rf [lo..hi]", "NET KiB/s: now lin rf [lo..hi]"
             ))?;
-            emit(writeln!(out, "{:>7} {:<15}", "PID", "COMM"))?;
             for &i in idx.iter() {
                 let Some(e) = entries.get(i) else { continue };
                 let Some(preds) = e.pred else { continue };

@@ -54,12 +54,18 @@ tap.check(f"kernel rows were matched by trainer rows ({len(both)} of {len(kernel
 tap.check(f"all {len(both)} matched rows are identical, bit for bit",
           not diff, "\n".join(f"kernel:  {kernel[k]}\ntrainer: {trainer[k]}" for k in sorted(diff)[:5]))
 
-# The human format: a header, a column header, and rows of pid, comm and 4 target groups.
+# Golden formats: what scripts and people parse must not change by accident.
+golden = os.path.join(os.path.dirname(__file__), "..", "golden")
+tap.check("predictions.csv header matches tests/golden/predictions.csv.header",
+          header == open(os.path.join(golden, "predictions.csv.header")).read().rstrip("\n"), header)
 lines = human.splitlines()
+tap.check("predictions column headings match tests/golden/predictions.header",
+          lines[2] == open(os.path.join(golden, "predictions.header")).read().rstrip("\n"), "\n".join(lines[:3]))
+# The human format: a title, a count line, column headings, and rows of pid, comm and 4 target groups.
 tap.check("predictions header names interval, horizon and model",
           re.match(r"procperf predictions: every \d+ ms, forecasts of the mean over the next \d+ intervals \([\d.]+ s\); model (default|uploaded) \(schema 0x[0-9a-f]{8}, trained at \d+ ms, \d+% intervals\)$", lines[0]) is not None, lines[0])
 row = re.compile(r"^ *\d+ .{15}( \| +[\d.]+ +[\d.-]+ +[\d.-]+ \[[\d.]+\.\.[\d.]+\]){4}$")
-body = [l for l in lines[4:] if l.strip()]
+body = [l for l in lines[3:] if l.strip()]
 tap.check(f"every predictions row has pid, comm and 4 target groups ({len(body)} rows)",
           body and all(row.match(l) for l in body), "\n".join(l for l in body if not row.match(l))[:1500])
 cpu = [float(l.split("|")[1].split()[2]) for l in body]

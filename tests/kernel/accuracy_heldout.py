@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Guest test: on workloads the default model never saw, its CPU forecasts beat the naive ones.
+
+Runs scripts/workloads/heldout-mix (programs and patterns absent from the training mix) with the
+embedded default model at the default 1 s interval, snapshots `predictions.csv` every pass, and scores
+every forecast of the mean CPU over the next 5 intervals against what happened, on rows where the
+process was busy now or ahead (>= 1 % CPU). The forest's MAE must be below persistence's and the
+EWMA baseline's (alpha from the model's manifest). Reports the ratios and the interval coverage.
+"""
+import json, os, subprocess, sys, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from guest import Tap, load_module, DEBUGFS, read  # noqa: E402
+
+SECONDS = int(os.environ.get("PP_HELDOUT_SECONDS", "150"))
+H = 5
+tap = Tap()
+load_module(tap, interval_ms=1000)
+repo = os.environ.get("PP_REPO", ".")
+manifest = json.load(open(os.path.join(repo, "rust/model/default/model.json")))
+alpha = next(b["ewma_alpha"] for b in manifest["baselines"] if b["target"] == "cpu")
+
+mix = subprocess.Popen([os.path.join(repo, "scripts/workloads/heldout-mix"), str(SECONDS), "--seed", "4242",
+                        "--scratch", "/tmp/heldout"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+series = {}  # pid -> {t_ms: (current, linear, forest, lo, hi)} for CPU
+deadline = time.time() + SECONDS + H + 3
+while time.time() < deadline:
+    for line in read(f"{DEBUGFS}/predictions.csv").splitlines()[1:]:
+        f = line.split(",")
+        series.setdefault(int(f[1]), {})[int(f[0])] = tuple(map(int, f[3:8]))
+    time.sleep(0.25)
+mix.kill()
+_, err = mix.communicate()
+
+errs = {"forest": 0.0, "linear": 0.0, "persistence": 0.0, "ewma": 0.0}
+n = covered = 0
+for pid, by_t in series.items():
+    ts = sorted(by_t)
+    ewma = None
+    for i, t in enumerate(ts):
+        cur, lin, forest, lo, hi = by_t[t]
+        ewma = cur if ewma is None else alpha * cur + (1 - alpha) * ewma
+        future = ts[i + 1:i + 1 + H]
+        # Consecutive passes only (1 s apart): a gap means the snapshot missed a pass.
+        if len(future) < H or future[-1] - t > (H + 0.5) * 1000:
+            continue
+        truth = sum(by_t[u][0] for u in future) / H
+        if max(cur, truth) < 10:
+            continue
+        n += 1
+        errs["forest"] += abs(forest - truth)
+        errs["linear"] += abs(lin - truth)
+        errs["persistence"] += abs(cur - truth)
+        errs["ewma"] += abs(ewma - truth)
+        covered += lo <= truth <= hi
+tap.check(f"enough busy forecasts to score ({n})", n >= 100, err[-2000:])
+if n:
+    mae = {k: v / n / 10 for k, v in errs.items()}  # % of one CPU
+    for k in ("forest", "linear", "persistence", "ewma"):
+        print(f"# {k:<12} MAE {mae[k]:6.2f} %CPU  ({mae[k] / mae['persistence']:.2f}x persistence, "
+              f"{mae[k] / mae['ewma']:.2f}x EWMA)")
+    print(f"# forest 80 % interval coverage: {100 * covered / n:.0f} % of {n} forecasts")
+    tap.check(f"forest CPU MAE below persistence ({mae['forest']:.2f} < {mae['persistence']:.2f} %CPU)",
+              mae["forest"] < mae["persistence"])
+    tap.check(f"forest CPU MAE below EWMA ({mae['forest']:.2f} < {mae['ewma']:.2f} %CPU)", mae["forest"] < mae["ewma"])
+tap.done()
