@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 for rs in 0 1 2 3 4; do
   RAYON_NUM_THREADS=2 "$trainer" --json fit "$data" --target "$targets" --out "$work/model" --random-state "$rs" \
     --n-estimators "$n_est" --max-depth "$depth" --min-samples-leaf "$leaf" --save-matrix "$work/mx" \
-    --target-clip-quantile 0 ${TRAINER_ARGS:-} > "$work/fit$rs.json"
+      --target-clip-quantile 0 --no-shrink ${TRAINER_ARGS:-} > "$work/fit$rs.json"
 done
 "$venv/bin/python" - "$work"/fit?.json > "$work/ours.json" <<'PY'
 import json, sys, statistics

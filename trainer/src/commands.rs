@@ -189,6 +189,8 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             forest_fit_s: fit.forest_fit_s,
             forest_nodes: fit.forest.trees.iter().map(|t| t.nodes.len()).sum(),
             binning_s: fit.binning_s,
+            shrink_linear: fit.shrink_linear,
+            shrink_forest: fit.shrink_forest,
             linear_r2_change: r2_change(&test, fit.target, &train::linear_deltas(&fit.linear, &test)),
             forest_r2_change: r2_change(&test, fit.target, &train::forest_deltas(&fit.forest, &test)),
             quant_max_abs_err_linear: q.map(|e| e.linear_max),

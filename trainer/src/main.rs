@@ -108,6 +108,10 @@ struct FitArgs {
     /// Winsorise training targets to these quantiles (0 disables).
     #[arg(long, default_value_t = 0.001)]
     target_clip_quantile: f64,
+    /// Do not shrink predicted changes towards persistence (by default a factor in [0, 1] per model
+    /// is fitted on the calibration rows).
+    #[arg(long)]
+    no_shrink: bool,
     /// Nominal coverage of the conformal intervals.
     #[arg(long, default_value_t = 0.8)]
     coverage: f64,
@@ -152,6 +156,7 @@ fn fit_options(a: FitArgs, quiet: bool) -> Result<FitOptions> {
             },
             coverage: a.coverage,
             target_clip_quantile: a.target_clip_quantile,
+            shrink: !a.no_shrink,
         },
         save_matrix: a.save_matrix,
         quiet,

@@ -34,6 +34,8 @@ pub struct TargetDetails {
     pub linear_fit_s: f64,
     pub forest_fit_s: f64,
     pub forest_nodes: usize,
+    pub shrink_linear: f64,
+    pub shrink_forest: f64,
     /// Time to bin the training features, shared by the forests of all targets.
     pub binning_s: f64,
     /// R² of the learned value (the change) on test rows, float models: the number to compare
@@ -128,7 +130,11 @@ pub fn write_fit(out: &mut dyn Write, r: &FitReport) -> io::Result<()> {
     for (s, det) in r.scores.iter().zip(&r.details) {
         writeln!(out)?;
         write_scores(out, s)?;
-        writeln!(out, "  ewma alpha {:.2}; linear fit {:.2} s, forest fit {:.2} s ({} nodes)", det.ewma_alpha, det.linear_fit_s, det.forest_fit_s, det.forest_nodes)?;
+        writeln!(
+            out,
+            "  ewma alpha {:.2}; linear fit {:.2} s, forest fit {:.2} s ({} nodes); changes shrunk by {:.2} (linear), {:.2} (forest)",
+            det.ewma_alpha, det.linear_fit_s, det.forest_fit_s, det.forest_nodes, det.shrink_linear, det.shrink_forest
+        )?;
         for line in &det.preprocessing {
             writeln!(out, "  preprocess {line}")?;
         }

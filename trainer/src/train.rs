@@ -31,11 +31,13 @@ pub struct FitParams {
     /// Winsorise the training targets to these quantiles before fitting (0 disables): a handful
     /// of huge changes (a 600 MB allocation) otherwise dominate squared-error fits.
     pub target_clip_quantile: f64,
+    /// Shrink predicted changes towards persistence by a factor fitted on calibration rows.
+    pub shrink: bool,
 }
 
 impl Default for FitParams {
     fn default() -> Self {
-        Self { forest: ForestParams::default(), alpha: 1.0, preprocess: PreprocessParams::default(), coverage: 0.8, target_clip_quantile: 0.001 }
+        Self { forest: ForestParams::default(), alpha: 1.0, preprocess: PreprocessParams::default(), coverage: 0.8, target_clip_quantile: 0.001, shrink: true }
     }
 }
 
@@ -60,8 +62,29 @@ pub struct TargetFit {
     pub importances: Vec<(String, f64)>,
     pub linear_fit_s: f64,
     pub forest_fit_s: f64,
+    /// Factors the predicted changes were multiplied by (1 = no shrinkage).
+    pub shrink_linear: f64,
+    pub shrink_forest: f64,
     /// Set by the caller, which bins once for all targets.
     pub binning_s: f64,
+}
+
+/// Shrinkage factors tried: 0 (persistence) to 1 (the model as fitted).
+pub const SHRINK_GRID: [f64; 21] = [
+    0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9,
+    0.95, 1.0,
+];
+
+/// The factor `s` in [`SHRINK_GRID`] minimising `Σ |y − s·p|` (ties: the larger `s`).
+pub fn best_shrink(y: &[f64], p: &[f64]) -> f64 {
+    let mut best = (f64::INFINITY, 1.0);
+    for &s in SHRINK_GRID.iter().rev() {
+        let mae: f64 = y.iter().zip(p).map(|(y, p)| (y - s * p).abs()).sum();
+        if mae < best.0 {
+            best = (mae, s);
+        }
+    }
+    best.1
 }
 
 /// Fewest active calibration rows for calibrating on active rows only.
@@ -169,6 +192,27 @@ pub fn fit_target(
     let cal_rows: Vec<usize> = if active.len() >= MIN_ACTIVE_CALIBRATION_ROWS { active } else { (0..cal.len()).collect() };
     let cal = &cal.subset(&cal_rows);
     let cal_y = cal.y(target);
+
+    // Shrink each model's predicted change towards persistence by the factor that minimises MAE
+    // on the calibration rows (programs the model has not seen under the group split): how far a
+    // change learned on some programs carries over to others. Scaling is exact in the blob: the
+    // forest is linear in its leaf values, the linear model in its weights and intercept.
+    let (shrink_linear, shrink_forest) = if params.shrink {
+        let unshrunk = forest_f64(&forest, Interval::default());
+        (best_shrink(&cal_y, &linear_deltas(&lin, cal)), best_shrink(&cal_y, &forest_deltas(&unshrunk, cal)))
+    } else {
+        (1.0, 1.0)
+    };
+    lin.intercept *= shrink_linear;
+    for w in &mut lin.weights {
+        *w *= shrink_linear;
+    }
+    let mut forest = forest;
+    for t in &mut forest.trees {
+        for n in &mut t.nodes {
+            n.value *= shrink_forest;
+        }
+    }
     let residuals = |pred: Vec<f64>| -> Vec<f64> { cal_y.iter().zip(pred).map(|(t, p)| t - p).collect() };
     let linear_interval = conformal::calibrate(&residuals(linear_deltas(&lin, cal)), alpha_iv)
         .ok_or_else(|| anyhow::anyhow!("no calibration rows"))?;
@@ -196,6 +240,8 @@ pub fn fit_target(
         importances,
         linear_fit_s,
         forest_fit_s,
+        shrink_linear,
+        shrink_forest,
         binning_s: 0.0,
     })
 }
@@ -235,5 +281,25 @@ impl TargetFit {
     pub fn clipped_linear_deltas(&self, ds: &Dataset) -> Vec<f64> {
         let z = self.pipeline.transform(&frame(ds), true);
         z.data.chunks_exact(z.n_cols().max(1)).map(|r| self.ridge.predict(r)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shrink_is_one_for_exact_predictions_and_zero_for_useless_ones() {
+        let y = [1.0, -2.0, 3.0, 0.0];
+        assert_eq!(best_shrink(&y, &y), 1.0);
+        assert_eq!(best_shrink(&[0.0; 4], &y), 0.0);
+        assert_eq!(best_shrink(&y, &[2.0, -4.0, 6.0, 0.0]), 0.5);
+    }
+
+    #[test]
+    fn target_winsorising_clips_only_the_tails() {
+        let y: Vec<f64> = (0..1001).map(f64::from).collect();
+        let c = clip_to_quantiles(y, 0.01);
+        assert_eq!((c[0], c[500], c[1000]), (10.0, 500.0, 990.0));
     }
 }
