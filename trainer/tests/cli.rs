@@ -283,3 +283,23 @@ fn corrupt_compressed_file_is_an_error() {
         .stderr(predicate::str::contains("data.csv.gz"))
         .stderr(predicate::str::contains("panicked").not());
 }
+
+#[test]
+fn folds_print_cross_validation_and_one_fold_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    trainer()
+        .args(["fit", fixture().to_str().unwrap(), "--target", "cpu", "--n-estimators", "2", "--folds", "2"])
+        .arg("--out")
+        .arg(&m)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2-fold cross-validation"));
+    trainer()
+        .args(["fit", fixture().to_str().unwrap(), "--target", "cpu", "--folds", "1"])
+        .arg("--out")
+        .arg(&m)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--folds must be at least 2"));
+}
