@@ -10,20 +10,37 @@ use procperf_model::schema::{FEATURE_NAMES, N_FEATURES};
 use trainer::forest::{bin_features, fit_binned, ForestParams, Matrix, Rng};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     if args.len() < 3 {
         eprintln!("usage: fit_time MATRIX.csv TARGET N [N...]");
         std::process::exit(2);
     }
     let mut rdr = csv::Reader::from_path(&args[0]).expect("open matrix");
-    let header: Vec<String> = rdr.headers().expect("header").iter().map(String::from).collect();
-    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let header: Vec<String> = rdr
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    };
     let fcols: Vec<usize> = FEATURE_NAMES.iter().map(|n| col(n)).collect();
     let tcol = col(&format!("target_{}", args[1]));
     let (mut x, mut y) = (Vec::new(), Vec::new());
     for rec in rdr.records() {
         let rec = rec.expect("record");
-        x.extend(fcols.iter().map(|&c| rec[c].parse::<i32>().expect("int feature")));
+        x.extend(
+            fcols
+                .iter()
+                .map(|&c| rec[c].parse::<i32>().expect("int feature")),
+        );
         y.push(rec[tcol].parse::<f64>().expect("target"));
     }
     let n0 = y.len();
@@ -37,7 +54,16 @@ fn main() {
         }
         let t0 = Instant::now();
         let binned = bin_features(Matrix::new(&xs, N_FEATURES));
-        let (f, _) = fit_binned(&binned, &ys, &ForestParams::default(), &indicatif::ProgressBar::hidden());
-        println!("rows {n} seconds {:.2} nodes {}", t0.elapsed().as_secs_f64(), f.n_nodes());
+        let (f, _) = fit_binned(
+            &binned,
+            &ys,
+            &ForestParams::default(),
+            &indicatif::ProgressBar::hidden(),
+        );
+        println!(
+            "rows {n} seconds {:.2} nodes {}",
+            t0.elapsed().as_secs_f64(),
+            f.n_nodes()
+        );
     }
 }

@@ -17,7 +17,11 @@ pub fn ewma_deltas(ds: &Dataset, target: Target, alpha: f64) -> Vec<f64> {
     for i in 0..ds.len() {
         let level = ds.level(i, target) as f64;
         let new_run = i == 0 || ds.meta[i].run != ds.meta[i - 1].run;
-        state = if new_run { level } else { alpha * level + (1.0 - alpha) * state };
+        state = if new_run {
+            level
+        } else {
+            alpha * level + (1.0 - alpha) * state
+        };
         out.push(state - level);
     }
     out
@@ -54,7 +58,14 @@ mod tests {
         for (run, level) in [(0, 100), (0, 0), (1, 50)] {
             ds.levels.push([level, 0, 0, 0]);
             ds.targets.push([0; 4]);
-            ds.meta.push(RowMeta { t_ms: 0, pid: 0, comm: 0, group: 0, process: 0, run });
+            ds.meta.push(RowMeta {
+                t_ms: 0,
+                pid: 0,
+                comm: 0,
+                group: 0,
+                process: 0,
+                run,
+            });
         }
         let d = ewma_deltas(&ds, Target::Cpu, 0.5);
         assert_eq!(d, vec![0.0, 50.0, 0.0]);

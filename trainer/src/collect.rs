@@ -86,7 +86,9 @@ impl Clock {
     pub fn system() -> Self {
         // SAFETY: sysconf has no preconditions.
         let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-        Self { ticks_per_s: if t > 0 { t as u64 } else { 100 } }
+        Self {
+            ticks_per_s: if t > 0 { t as u64 } else { 100 },
+        }
     }
 
     fn ticks_to_ns(&self, ticks: u64) -> u64 {
@@ -96,7 +98,10 @@ impl Clock {
 
 /// Nanoseconds since boot (CLOCK_BOOTTIME, the clock /proc's `starttime` counts on).
 pub fn boottime_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
     if rc != 0 {
@@ -138,9 +143,14 @@ fn apply_stat(rest: &[&str], snap: &mut ProcSnapshot) -> Option<()> {
 /// stay 0.
 pub fn apply_status(text: &str, snap: &mut ProcSnapshot) {
     for line in text.lines() {
-        let Some((key, val)) = line.split_once(':') else { continue };
+        let Some((key, val)) = line.split_once(':') else {
+            continue;
+        };
         let num = || -> u64 {
-            val.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0)
+            val.split_whitespace()
+                .next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
         };
         match key {
             "VmSize" => snap.vm_kib = num(),
@@ -158,7 +168,9 @@ pub fn apply_status(text: &str, snap: &mut ProcSnapshot) {
 pub fn parse_io(text: &str) -> IoCounters {
     let mut io = IoCounters::default();
     for line in text.lines() {
-        let Some((key, val)) = line.split_once(':') else { continue };
+        let Some((key, val)) = line.split_once(':') else {
+            continue;
+        };
         let v: u64 = val.trim().parse().unwrap_or(0);
         match key {
             "rchar" => io.rchar = v,
@@ -179,12 +191,17 @@ fn read_process(pid: u32) -> Option<(String, ProcSnapshot)> {
     let t_ns = boottime_ns();
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (comm, rest) = parse_stat(&stat)?;
-    let mut snap = ProcSnapshot { t_ns, ..Default::default() };
+    let mut snap = ProcSnapshot {
+        t_ns,
+        ..Default::default()
+    };
     apply_stat(&rest, &mut snap)?;
     if let Ok(status) = fs::read_to_string(format!("/proc/{pid}/status")) {
         apply_status(&status, &mut snap);
     }
-    snap.io = fs::read_to_string(format!("/proc/{pid}/io")).ok().map(|t| parse_io(&t));
+    snap.io = fs::read_to_string(format!("/proc/{pid}/io"))
+        .ok()
+        .map(|t| parse_io(&t));
     Some((comm, snap))
 }
 
@@ -230,7 +247,11 @@ fn list_pids() -> Result<Vec<u32>> {
     let mut pids = Vec::new();
     for entry in fs::read_dir("/proc").context("listing /proc")? {
         let Ok(entry) = entry else { continue };
-        if let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) {
+        if let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        {
             pids.push(pid);
         }
     }
@@ -262,7 +283,9 @@ pub fn run(opts: &CollectOptions) -> Result<CollectSummary> {
         }
         let mut current = HashMap::with_capacity(last.len());
         for pid in list_pids()? {
-            let Some((comm, snap)) = read_process(pid) else { continue };
+            let Some((comm, snap)) = read_process(pid) else {
+                continue;
+            };
             if seen.insert((pid, snap.starttime_ticks)) {
                 summary.processes_seen += 1;
             }
@@ -284,9 +307,15 @@ pub fn run(opts: &CollectOptions) -> Result<CollectSummary> {
         last = current;
         summary.passes += 1;
         bar.inc(1);
-        bar.set_message(format!("collecting: {} rows, {} processes", summary.rows, last.len()));
+        bar.set_message(format!(
+            "collecting: {} rows, {} processes",
+            summary.rows,
+            last.len()
+        ));
     }
-    writer.flush().with_context(|| format!("writing {}", opts.out.display()))?;
+    writer
+        .flush()
+        .with_context(|| format!("writing {}", opts.out.display()))?;
     bar.finish_and_clear();
     Ok(summary)
 }
@@ -305,10 +334,28 @@ mod tests {
     #[test]
     fn delta_converts_ticks_and_clamps_cancelled_writes() {
         let clock = Clock { ticks_per_s: 100 };
-        let io0 = IoCounters { write_bytes: 100, cancelled_write_bytes: 0, ..Default::default() };
-        let io1 = IoCounters { write_bytes: 150, cancelled_write_bytes: 80, ..Default::default() };
-        let a = ProcSnapshot { t_ns: 1_000_000_000, utime_ticks: 10, io: Some(io0), ..Default::default() };
-        let b = ProcSnapshot { t_ns: 1_250_000_000, utime_ticks: 12, io: Some(io1), ..Default::default() };
+        let io0 = IoCounters {
+            write_bytes: 100,
+            cancelled_write_bytes: 0,
+            ..Default::default()
+        };
+        let io1 = IoCounters {
+            write_bytes: 150,
+            cancelled_write_bytes: 80,
+            ..Default::default()
+        };
+        let a = ProcSnapshot {
+            t_ns: 1_000_000_000,
+            utime_ticks: 10,
+            io: Some(io0),
+            ..Default::default()
+        };
+        let b = ProcSnapshot {
+            t_ns: 1_250_000_000,
+            utime_ticks: 12,
+            io: Some(io1),
+            ..Default::default()
+        };
         let s = delta(&a, &b, clock);
         assert_eq!(s.interval_ns, 250_000_000);
         assert_eq!(s.cpu_user_ns, 20_000_000);
@@ -318,10 +365,17 @@ mod tests {
     #[test]
     fn unreadable_io_gives_zero_io_columns() {
         let clock = Clock { ticks_per_s: 100 };
-        let a = ProcSnapshot { t_ns: 1, io: None, ..Default::default() };
+        let a = ProcSnapshot {
+            t_ns: 1,
+            io: None,
+            ..Default::default()
+        };
         let b = ProcSnapshot {
             t_ns: 2,
-            io: Some(IoCounters { rchar: 1 << 30, ..Default::default() }),
+            io: Some(IoCounters {
+                rchar: 1 << 30,
+                ..Default::default()
+            }),
             ..Default::default()
         };
         assert_eq!(delta(&a, &b, clock).rchar_bytes, 0);

@@ -30,7 +30,10 @@ pub fn parse_targets(s: &str) -> Result<Vec<Target>> {
             Some(t) => out.push(*t),
             None => {
                 let known: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
-                bail!("unknown target {name:?}: expected one of {} or all", known.join(", "));
+                bail!(
+                    "unknown target {name:?}: expected one of {} or all",
+                    known.join(", ")
+                );
             }
         }
     }
@@ -54,9 +57,17 @@ pub struct FitOptions {
 
 /// The interval most samples were taken at, ms (for the blob header).
 fn typical_interval_ms(samples: &Samples) -> u32 {
-    let mut iv: Vec<u64> = samples.rows.iter().step_by(11).map(|r| r.sample.interval_ns / 1_000_000).collect();
+    let mut iv: Vec<u64> = samples
+        .rows
+        .iter()
+        .step_by(11)
+        .map(|r| r.sample.interval_ns / 1_000_000)
+        .collect();
     iv.sort_unstable();
-    iv.get(iv.len() / 2).copied().unwrap_or(1000).clamp(1, u32::MAX as u64) as u32
+    iv.get(iv.len() / 2)
+        .copied()
+        .unwrap_or(1000)
+        .clamp(1, u32::MAX as u64) as u32
 }
 
 fn check_horizon(h: Option<usize>) -> Result<()> {
@@ -85,7 +96,11 @@ pub fn load(path: &Path, with_targets: bool, quiet: bool) -> Result<(Samples, Da
             samples.rows.len(),
             procperf_model::history::HISTORY_LEN + if with_targets { HORIZON } else { 0 },
             procperf_model::history::HISTORY_LEN,
-            if with_targets { format!(", {HORIZON} ahead") } else { String::new() }
+            if with_targets {
+                format!(", {HORIZON} ahead")
+            } else {
+                String::new()
+            }
         );
     }
     Ok((samples, ds))
@@ -101,7 +116,13 @@ struct SplitFit {
 }
 
 /// Fits every requested target on one split; returns fits and test scores.
-fn fit_split(ds: &Dataset, split: &Split, targets: &[Target], params: &FitParams, quiet: bool) -> Result<SplitFit> {
+fn fit_split(
+    ds: &Dataset,
+    split: &Split,
+    targets: &[Target],
+    params: &FitParams,
+    quiet: bool,
+) -> Result<SplitFit> {
     let train = ds.subset(&split.train);
     let cal = ds.subset(&split.calibration);
     let test = ds.subset(&split.test);
@@ -123,7 +144,13 @@ fn fit_split(ds: &Dataset, split: &Split, targets: &[Target], params: &FitParams
         fits.push(fit);
     }
     bar.finish_and_clear();
-    Ok(SplitFit { train, cal, test, fits, scores })
+    Ok(SplitFit {
+        train,
+        cal,
+        test,
+        fits,
+        scores,
+    })
 }
 
 /// `trainer fit`.
@@ -134,7 +161,13 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
     }
     let (samples, ds) = load(&opts.data, true, opts.quiet)?;
     let split = dataset::split(&ds, opts.split, opts.seed)?;
-    let SplitFit { train, cal, test, fits, scores } = fit_split(&ds, &split, &opts.targets, &opts.params, opts.quiet)?;
+    let SplitFit {
+        train,
+        cal,
+        test,
+        fits,
+        scores,
+    } = fit_split(&ds, &split, &opts.targets, &opts.params, opts.quiet)?;
 
     if let Some(dir) = &opts.save_matrix {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -157,7 +190,12 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
 
     let file = opts.data.display().to_string();
     let interval_ms = typical_interval_ms(&samples);
-    let model = export::model_f64(&fits, interval_ms, opts.params.coverage, export::metadata_text(&file, &scores));
+    let model = export::model_f64(
+        &fits,
+        interval_ms,
+        opts.params.coverage,
+        export::metadata_text(&file, &scores),
+    );
     let (bytes, qerr) = export::quantise(&model, &test)?;
 
     let mut details = Vec::new();
@@ -191,8 +229,16 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             binning_s: fit.binning_s,
             shrink_linear: fit.shrink_linear,
             shrink_forest: fit.shrink_forest,
-            linear_r2_change: r2_change(&test, fit.target, &train::linear_deltas(&fit.linear, &test)),
-            forest_r2_change: r2_change(&test, fit.target, &train::forest_deltas(&fit.forest, &test)),
+            linear_r2_change: r2_change(
+                &test,
+                fit.target,
+                &train::linear_deltas(&fit.linear, &test),
+            ),
+            forest_r2_change: r2_change(
+                &test,
+                fit.target,
+                &train::forest_deltas(&fit.forest, &test),
+            ),
             quant_max_abs_err_linear: q.map(|e| e.linear_max),
             quant_mean_abs_err_linear: q.map(|e| e.linear_mean),
             quant_max_abs_err_forest: q.map(|e| e.forest_max),
@@ -219,11 +265,21 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
         params: params.clone(),
         baselines: fits
             .iter()
-            .map(|f| BaselineParams { target: f.target.name().into(), ewma_alpha: f.ewma_alpha, train_mean_delta: f.train_mean })
+            .map(|f| BaselineParams {
+                target: f.target.name().into(),
+                ewma_alpha: f.ewma_alpha,
+                train_mean_delta: f.train_mean,
+            })
             .collect(),
         blob_bytes: bytes.len(),
-        forest_nodes: details.iter().map(|d| (d.target.clone(), d.forest_nodes)).collect(),
-        quantisation: qerr.iter().map(|(t, e)| (t.name().to_owned(), *e)).collect(),
+        forest_nodes: details
+            .iter()
+            .map(|d| (d.target.clone(), d.forest_nodes))
+            .collect(),
+        quantisation: qerr
+            .iter()
+            .map(|(t, e)| (t.name().to_owned(), *e))
+            .collect(),
         metrics_summary: scores.iter().map(summary_json).collect(),
         trained_on: file.clone(),
     };
@@ -255,7 +311,9 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
 }
 
 fn r2_change(ds: &Dataset, t: Target, pred: &[f64]) -> f64 {
-    crate::metrics::score(&ds.y(t), pred).map(|s| s.r2).unwrap_or(f64::NAN)
+    crate::metrics::score(&ds.y(t), pred)
+        .map(|s| s.r2)
+        .unwrap_or(f64::NAN)
 }
 
 fn summary_json(s: &TargetScores) -> serde_json::Value {
@@ -288,7 +346,14 @@ pub fn save_matrix(path: &Path, ds: &Dataset) -> Result<()> {
     writeln!(w, "{}", header.join(",")).with_context(ctx)?;
     for i in 0..ds.len() {
         let m = &ds.meta[i];
-        write!(w, "{},{},{}", m.t_ms, m.pid, crate::data::clean_comm(&ds.comms[m.comm as usize])).with_context(ctx)?;
+        write!(
+            w,
+            "{},{},{}",
+            m.t_ms,
+            m.pid,
+            crate::data::clean_comm(&ds.comms[m.comm as usize])
+        )
+        .with_context(ctx)?;
         for v in ds.row(i) {
             write!(w, ",{v}").with_context(ctx)?;
         }
@@ -310,7 +375,9 @@ fn blob_predictions(model: &ModelRef<'_>, ds: &Dataset, target: Target) -> Optio
     Some(
         (0..ds.len())
             .map(|i| {
-                let p = model.predict(target, ds.row(i), ds.level(i, target)).expect("target present");
+                let p = model
+                    .predict(target, ds.row(i), ds.level(i, target))
+                    .expect("target present");
                 [p.linear, p.forest, p.forest_lo, p.forest_hi]
             })
             .collect(),
@@ -322,8 +389,14 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
     let bytes = export::read_blob(blob)?;
     let model = export::parse_blob(&bytes, blob)?;
     let (_, ds) = load(data, false, quiet)?;
-    let targets: Vec<Target> = Target::ALL.into_iter().filter(|t| model.target(*t).is_some()).collect();
-    let preds: Vec<Vec<[i64; 4]>> = targets.iter().map(|t| blob_predictions(&model, &ds, *t).expect("present")).collect();
+    let targets: Vec<Target> = Target::ALL
+        .into_iter()
+        .filter(|t| model.target(*t).is_some())
+        .collect();
+    let preds: Vec<Vec<[i64; 4]>> = targets
+        .iter()
+        .map(|t| blob_predictions(&model, &ds, *t).expect("present"))
+        .collect();
     let mut header: Vec<String> = vec!["t_ms".into(), "pid".into(), "comm".into()];
     for t in &targets {
         for col in ["current", "linear", "forest", "lo", "hi"] {
@@ -333,7 +406,13 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
     writeln!(out, "{}", header.join(","))?;
     for i in 0..ds.len() {
         let m = &ds.meta[i];
-        write!(out, "{},{},{}", m.t_ms, m.pid, crate::data::clean_comm(&ds.comms[m.comm as usize]))?;
+        write!(
+            out,
+            "{},{},{}",
+            m.t_ms,
+            m.pid,
+            crate::data::clean_comm(&ds.comms[m.comm as usize])
+        )?;
         for (t, p) in targets.iter().zip(&preds) {
             let [lin, forest, lo, hi] = p[i];
             write!(out, ",{},{lin},{forest},{lo},{hi}", ds.level(i, *t))?;
@@ -356,25 +435,48 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
         let Some(tm) = model.target(t) else { continue };
         // Predicted changes straight from the fixed-point evaluators (evaluate() clamps levels at 0
         // as ModelRef::predict does, and needs the unclamped change for the band).
-        let lin_raw: Vec<f64> = (0..ds.len()).map(|i| tm.linear.predict_delta(ds.row(i)) as f64).collect();
-        let forest_raw: Vec<f64> = (0..ds.len()).map(|i| tm.forest.predict_delta(ds.row(i)) as f64).collect();
+        let lin_raw: Vec<f64> = (0..ds.len())
+            .map(|i| tm.linear.predict_delta(ds.row(i)) as f64)
+            .collect();
+        let forest_raw: Vec<f64> = (0..ds.len())
+            .map(|i| tm.forest.predict_delta(ds.row(i)) as f64)
+            .collect();
         let iv = |o: procperf_model::blob::IntervalOffsets| Interval {
             lo: o.lo as f64,
             hi: o.hi as f64,
             nominal: model.coverage_permille() as f64 / 1000.0,
             n: 0,
         };
-        let mut preds = vec![Predictions { model: "persistence".into(), deltas: vec![0.0; ds.len()], interval: None }];
-        if let Some(b) = manifest.as_ref().and_then(|m| m.baselines.iter().find(|b| b.target == t.name())) {
-            preds.push(Predictions { model: "mean".into(), deltas: vec![b.train_mean_delta; ds.len()], interval: None });
+        let mut preds = vec![Predictions {
+            model: "persistence".into(),
+            deltas: vec![0.0; ds.len()],
+            interval: None,
+        }];
+        if let Some(b) = manifest
+            .as_ref()
+            .and_then(|m| m.baselines.iter().find(|b| b.target == t.name()))
+        {
+            preds.push(Predictions {
+                model: "mean".into(),
+                deltas: vec![b.train_mean_delta; ds.len()],
+                interval: None,
+            });
             preds.push(Predictions {
                 model: "ewma".into(),
                 deltas: crate::baseline::ewma_deltas(&ds, t, b.ewma_alpha),
                 interval: None,
             });
         }
-        preds.push(Predictions { model: "linear".into(), deltas: lin_raw, interval: Some(iv(tm.linear_interval)) });
-        preds.push(Predictions { model: "forest".into(), deltas: forest_raw, interval: Some(iv(tm.forest_interval)) });
+        preds.push(Predictions {
+            model: "linear".into(),
+            deltas: lin_raw,
+            interval: Some(iv(tm.linear_interval)),
+        });
+        preds.push(Predictions {
+            model: "forest".into(),
+            deltas: forest_raw,
+            interval: Some(iv(tm.forest_interval)),
+        });
         all.push(evaluate(&ds, t, &preds));
     }
     let summary = DataSummary {

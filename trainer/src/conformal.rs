@@ -36,9 +36,18 @@ pub fn calibrate(residuals: &[f64], alpha: f64) -> Option<Interval> {
     r.sort_by(f64::total_cmp);
     let lo_rank = (((n + 1) as f64) * alpha / 2.0).floor() as usize; // 1-based
     let hi_rank = (((n + 1) as f64) * (1.0 - alpha / 2.0)).ceil() as usize;
-    let lo = if lo_rank == 0 { r[0] } else { r[lo_rank.min(n) - 1] };
+    let lo = if lo_rank == 0 {
+        r[0]
+    } else {
+        r[lo_rank.min(n) - 1]
+    };
     let hi = r[hi_rank.clamp(1, n) - 1];
-    Some(Interval { lo, hi, nominal: 1.0 - alpha, n })
+    Some(Interval {
+        lo,
+        hi,
+        nominal: 1.0 - alpha,
+        n,
+    })
 }
 
 impl Interval {
@@ -53,7 +62,11 @@ pub fn coverage(iv: &Interval, pred: &[f64], truth: &[f64]) -> f64 {
     if pred.is_empty() {
         return f64::NAN;
     }
-    pred.iter().zip(truth).filter(|(p, t)| iv.covers(**p, **t)).count() as f64 / pred.len() as f64
+    pred.iter()
+        .zip(truth)
+        .filter(|(p, t)| iv.covers(**p, **t))
+        .count() as f64
+        / pred.len() as f64
 }
 
 #[cfg(test)]

@@ -50,7 +50,11 @@ impl Samples {
     }
 
     /// Interns `comm`, returning its index.
-    pub fn intern(&mut self, comm: &str, index: &mut std::collections::HashMap<String, u32>) -> u32 {
+    pub fn intern(
+        &mut self,
+        comm: &str,
+        index: &mut std::collections::HashMap<String, u32>,
+    ) -> u32 {
         if let Some(&i) = index.get(comm) {
             return i;
         }
@@ -70,9 +74,19 @@ pub fn header() -> Vec<&'static str> {
 pub fn clean_comm(comm: &str) -> String {
     let s: String = comm
         .chars()
-        .map(|c| if c == ',' || c == '"' || c.is_control() { '_' } else { c })
+        .map(|c| {
+            if c == ',' || c == '"' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
-    if s.is_empty() { "_".to_owned() } else { s }
+    if s.is_empty() {
+        "_".to_owned()
+    } else {
+        s
+    }
 }
 
 /// Writes rows in the samples CSV format.
@@ -149,7 +163,10 @@ impl Read for ChildReader {
         if n == 0 && !buf.is_empty() {
             let status = self.child.wait()?;
             if !status.success() {
-                return Err(io::Error::other(format!("{} -dc failed ({status})", self.tool)));
+                return Err(io::Error::other(format!(
+                    "{} -dc failed ({status})",
+                    self.tool
+                )));
             }
         }
         Ok(n)
@@ -166,8 +183,14 @@ pub fn parse_samples<R: Read>(reader: R, name: &str) -> Result<Samples> {
     let mut rec = csv::ByteRecord::new();
     let expected = header();
 
-    if !rdr.read_byte_record(&mut rec).with_context(|| format!("reading {name}"))? {
-        bail!("reading {name}: the file is empty (expected a header line: {})", expected.join(","));
+    if !rdr
+        .read_byte_record(&mut rec)
+        .with_context(|| format!("reading {name}"))?
+    {
+        bail!(
+            "reading {name}: the file is empty (expected a header line: {})",
+            expected.join(",")
+        );
     }
     check_header(&rec, &expected, name)?;
 
@@ -192,7 +215,11 @@ pub fn parse_samples<R: Read>(reader: R, name: &str) -> Result<Samples> {
                 "reading {name} line {line}: {} fields, expected {} ({})",
                 rec.len(),
                 expected.len(),
-                if rec.len() > expected.len() { "extra columns" } else { "missing columns" }
+                if rec.len() > expected.len() {
+                    "extra columns"
+                } else {
+                    "missing columns"
+                }
             );
         }
         let t_ms = parse_field::<u64>(&rec, 0, name, line)?;
@@ -207,28 +234,49 @@ pub fn parse_samples<R: Read>(reader: R, name: &str) -> Result<Samples> {
                 SampleError::Negative { column } => (column, "negative value for a counter"),
                 SampleError::OutOfRange { column } => (column, "value out of range"),
             };
-            anyhow::anyhow!("reading {name} line {line} column {}: {what} ({})", COLUMNS[col], values[col])
+            anyhow::anyhow!(
+                "reading {name} line {line} column {}: {what} ({})",
+                COLUMNS[col],
+                values[col]
+            )
         })?;
         let comm = samples.intern(comm, &mut index);
-        samples.rows.push(Row { t_ms, pid, comm, sample });
+        samples.rows.push(Row {
+            t_ms,
+            pid,
+            comm,
+            sample,
+        });
     }
     Ok(samples)
 }
 
 fn check_header(rec: &csv::ByteRecord, expected: &[&str], name: &str) -> Result<()> {
-    let got: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).trim().to_owned()).collect();
+    let got: Vec<String> = rec
+        .iter()
+        .map(|f| String::from_utf8_lossy(f).trim().to_owned())
+        .collect();
     for want in expected {
         if !got.iter().any(|g| g == want) {
-            bail!("reading {name} line 1: missing column {want} (expected header: {})", expected.join(","));
+            bail!(
+                "reading {name} line 1: missing column {want} (expected header: {})",
+                expected.join(",")
+            );
         }
     }
     for g in &got {
         if !expected.contains(&g.as_str()) {
-            bail!("reading {name} line 1: unknown column {g:?} (expected header: {})", expected.join(","));
+            bail!(
+                "reading {name} line 1: unknown column {g:?} (expected header: {})",
+                expected.join(",")
+            );
         }
     }
     if got.len() != expected.len() || got.iter().zip(expected).any(|(g, w)| g != w) {
-        bail!("reading {name} line 1: columns out of order (expected header: {})", expected.join(","));
+        bail!(
+            "reading {name} line 1: columns out of order (expected header: {})",
+            expected.join(",")
+        );
     }
     Ok(())
 }
@@ -257,14 +305,24 @@ mod tests {
     }
 
     fn good_row() -> String {
-        let s = RawSample { interval_ns: 1_000_000_000, threads: 1, ..Default::default() };
+        let s = RawSample {
+            interval_ns: 1_000_000_000,
+            threads: 1,
+            ..Default::default()
+        };
         let vals: Vec<String> = s.values().iter().map(|v| v.to_string()).collect();
         format!("1000,42,bash,{}", vals.join(","))
     }
 
     #[test]
     fn written_rows_read_back_identically() {
-        let s = RawSample { interval_ns: 250_000_000, cpu_user_ns: 7, nice: -3, rss_anon_kib: 99, ..Default::default() };
+        let s = RawSample {
+            interval_ns: 250_000_000,
+            cpu_user_ns: 7,
+            nice: -3,
+            rss_anon_kib: 99,
+            ..Default::default()
+        };
         let mut buf = Vec::new();
         let mut w = SampleWriter::new(&mut buf).unwrap();
         w.write(5, 7, "a,b\"c", &s).unwrap();
@@ -278,7 +336,9 @@ mod tests {
     #[test]
     fn error_names_line_and_column_for_non_numeric_cell() {
         let row = good_row().replacen(",0,", ",abc,", 1);
-        let err = parse_samples(csv_with(&row).as_bytes(), "x.csv").unwrap_err().to_string();
+        let err = parse_samples(csv_with(&row).as_bytes(), "x.csv")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("x.csv line 2 column cpu_user_ns"), "{err}");
     }
 

@@ -64,11 +64,16 @@ impl Dataset {
         self.meta.is_empty()
     }
     pub fn row(&self, i: usize) -> &[i32; N_FEATURES] {
-        self.x[i * N_FEATURES..(i + 1) * N_FEATURES].try_into().expect("row width")
+        self.x[i * N_FEATURES..(i + 1) * N_FEATURES]
+            .try_into()
+            .expect("row width")
     }
     /// The learned value of `target` at each row, as float.
     pub fn y(&self, target: Target) -> Vec<f64> {
-        self.targets.iter().map(|t| t[target.index()] as f64).collect()
+        self.targets
+            .iter()
+            .map(|t| t[target.index()] as f64)
+            .collect()
     }
     pub fn level(&self, i: usize, target: Target) -> i64 {
         self.levels[i][target.index()]
@@ -124,7 +129,9 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
         let r = &rows[i];
         let same = processes.last().and_then(|p| p.last()).is_some_and(|&j| {
             let q = &rows[j];
-            q.pid == r.pid && (q.start_ms() - r.start_ms()).abs() <= START_TOLERANCE_MS && q.t_ms < r.t_ms
+            q.pid == r.pid
+                && (q.start_ms() - r.start_ms()).abs() <= START_TOLERANCE_MS
+                && q.t_ms < r.t_ms
         });
         if same {
             processes.last_mut().expect("checked").push(i);
@@ -133,7 +140,11 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
         }
     }
 
-    let mut ds = Dataset { comms: samples.comms.clone(), n_processes: processes.len(), ..Default::default() };
+    let mut ds = Dataset {
+        comms: samples.comms.clone(),
+        n_processes: processes.len(),
+        ..Default::default()
+    };
     let mut run_samples: Vec<RawSample> = Vec::new();
     let mut run_rows: Vec<usize> = Vec::new();
     for (p, proc_rows) in processes.iter().enumerate() {
@@ -158,7 +169,14 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
                 ds.x.extend_from_slice(r.features);
                 ds.levels.push(*r.levels);
                 ds.targets.push(*r.targets);
-                ds.meta.push(RowMeta { t_ms: src.t_ms, pid: src.pid, comm: src.comm, group, process: p as u32, run });
+                ds.meta.push(RowMeta {
+                    t_ms: src.t_ms,
+                    pid: src.pid,
+                    comm: src.comm,
+                    group,
+                    process: p as u32,
+                    run,
+                });
             };
             if with_targets {
                 window::for_each_training_row(&run_samples, &mut emit);
@@ -212,7 +230,15 @@ fn group_assignment(ds: &Dataset, idx: &[usize], shares: &[f64], seed: u64) -> V
     // are 1-3 % of all and concentrated in a few programs; weighing by plain row count could leave
     // a part (and so its metrics or its calibration) with almost no active row.
     let weight = |rows: &[usize]| -> f64 {
-        rows.iter().map(|&i| if ds.is_active(i) { 1.0 } else { IDLE_ROW_WEIGHT }).sum()
+        rows.iter()
+            .map(|&i| {
+                if ds.is_active(i) {
+                    1.0
+                } else {
+                    IDLE_ROW_WEIGHT
+                }
+            })
+            .sum()
     };
     let total = weight(idx);
     let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares.len() + 1];
@@ -286,7 +312,11 @@ pub fn split(ds: &Dataset, by: SplitBy, seed: u64) -> Result<Split> {
             let p = group_assignment(ds, &all, &[TEST_FRACTION], seed);
             let (test, rest) = (p[0].clone(), p[1].clone());
             let q = group_assignment(ds, &rest, &[CALIBRATION_FRACTION], seed.wrapping_add(1));
-            Split { calibration: q[0].clone(), train: q[1].clone(), test }
+            Split {
+                calibration: q[0].clone(),
+                train: q[1].clone(),
+                test,
+            }
         }
         SplitBy::Time => {
             // train | calibration | test along time.
@@ -294,7 +324,11 @@ pub fn split(ds: &Dataset, by: SplitBy, seed: u64) -> Result<Split> {
             let cal_share = (1.0 - TEST_FRACTION) * CALIBRATION_FRACTION;
             let cuts = time_cuts(ds, &all, &[train_share, cal_share]);
             let p = time_blocks(ds, &all, &cuts, purge_ms(ds));
-            Split { train: p[0].clone(), calibration: p[1].clone(), test: p[2].clone() }
+            Split {
+                train: p[0].clone(),
+                calibration: p[1].clone(),
+                test: p[2].clone(),
+            }
         }
     };
     check_split(ds, &s)?;
@@ -305,8 +339,17 @@ pub fn split(ds: &Dataset, by: SplitBy, seed: u64) -> Result<Split> {
 pub const MIN_PART_ROWS: usize = 10;
 
 fn check_split(ds: &Dataset, s: &Split) -> Result<()> {
-    let groups = |v: &[usize]| v.iter().map(|&i| ds.meta[i].group).collect::<std::collections::HashSet<_>>().len();
-    for (name, part) in [("train", &s.train), ("calibration", &s.calibration), ("test", &s.test)] {
+    let groups = |v: &[usize]| {
+        v.iter()
+            .map(|&i| ds.meta[i].group)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    for (name, part) in [
+        ("train", &s.train),
+        ("calibration", &s.calibration),
+        ("test", &s.test),
+    ] {
         if part.len() < MIN_PART_ROWS {
             bail!(
                 "too few rows for the split: {} supervised rows from {} processes ({} command names) \
@@ -339,11 +382,25 @@ pub fn folds(ds: &Dataset, by: SplitBy, k: usize, seed: u64) -> Result<Vec<Split
             let shares = vec![1.0 / k as f64; k - 1];
             let blocks = group_assignment(ds, &all, &shares, seed);
             for f in 0..k {
-                let rest: Vec<usize> = blocks.iter().enumerate().filter(|(j, _)| *j != f).flat_map(|(_, b)| b.iter().copied()).collect::<Vec<_>>();
+                let rest: Vec<usize> = blocks
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| *j != f)
+                    .flat_map(|(_, b)| b.iter().copied())
+                    .collect::<Vec<_>>();
                 let mut rest = rest;
                 rest.sort_unstable();
-                let q = group_assignment(ds, &rest, &[CALIBRATION_FRACTION], seed.wrapping_add(1 + f as u64));
-                out.push(Split { calibration: q[0].clone(), train: q[1].clone(), test: blocks[f].clone() });
+                let q = group_assignment(
+                    ds,
+                    &rest,
+                    &[CALIBRATION_FRACTION],
+                    seed.wrapping_add(1 + f as u64),
+                );
+                out.push(Split {
+                    calibration: q[0].clone(),
+                    train: q[1].clone(),
+                    test: blocks[f].clone(),
+                });
             }
         }
         SplitBy::Time => {
@@ -369,10 +426,21 @@ pub fn folds(ds: &Dataset, by: SplitBy, k: usize, seed: u64) -> Result<Vec<Split
                 // Calibration: the latest CALIBRATION_FRACTION of the remaining training time.
                 let mut ts: Vec<u64> = rest.iter().map(|&i| ds.meta[i].t_ms).collect();
                 ts.sort_unstable();
-                let cut = ts.get(((1.0 - CALIBRATION_FRACTION) * ts.len() as f64) as usize).copied().unwrap_or(0);
-                let (calibration, train): (Vec<usize>, Vec<usize>) = rest.iter().partition(|&&i| ds.meta[i].t_ms >= cut);
-                let train = train.into_iter().filter(|&i| ds.meta[i].t_ms + purge < cut || ds.meta[i].t_ms >= hi).collect();
-                out.push(Split { train, calibration, test });
+                let cut = ts
+                    .get(((1.0 - CALIBRATION_FRACTION) * ts.len() as f64) as usize)
+                    .copied()
+                    .unwrap_or(0);
+                let (calibration, train): (Vec<usize>, Vec<usize>) =
+                    rest.iter().partition(|&&i| ds.meta[i].t_ms >= cut);
+                let train = train
+                    .into_iter()
+                    .filter(|&i| ds.meta[i].t_ms + purge < cut || ds.meta[i].t_ms >= hi)
+                    .collect();
+                out.push(Split {
+                    train,
+                    calibration,
+                    test,
+                });
             }
         }
     }
@@ -405,7 +473,12 @@ pub(crate) mod tests {
                     threads: 1,
                     ..Default::default()
                 };
-                s.rows.push(Row { t_ms: t * 1000 + 500, pid: 100 + p, comm: p % n_comms, sample });
+                s.rows.push(Row {
+                    t_ms: t * 1000 + 500,
+                    pid: 100 + p,
+                    comm: p % n_comms,
+                    sample,
+                });
             }
         }
         s
@@ -424,7 +497,10 @@ pub(crate) mod tests {
         s.rows.remove(20);
         let ds = build(&s, true);
         assert_eq!(ds.n_runs, 2);
-        assert_eq!(ds.len(), window::n_training_rows(20) + window::n_training_rows(19));
+        assert_eq!(
+            ds.len(),
+            window::n_training_rows(20) + window::n_training_rows(19)
+        );
     }
 
     #[test]
@@ -467,7 +543,13 @@ pub(crate) mod tests {
         let ds = build(&synthetic(4, 2, 200), true);
         let s = split(&ds, SplitBy::Time, 0).unwrap();
         let first_test = s.test.iter().map(|&i| ds.meta[i].t_ms).min().unwrap();
-        let last_train = s.train.iter().chain(&s.calibration).map(|&i| ds.meta[i].t_ms).max().unwrap();
+        let last_train = s
+            .train
+            .iter()
+            .chain(&s.calibration)
+            .map(|&i| ds.meta[i].t_ms)
+            .max()
+            .unwrap();
         assert!(last_train + HORIZON as u64 * 1000 < first_test);
     }
 

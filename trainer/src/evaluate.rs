@@ -58,19 +58,30 @@ pub fn evaluate(ds: &Dataset, target: Target, preds: &[Predictions]) -> TargetSc
     let active: Vec<bool> = (0..n).map(|i| ds.is_active(i)).collect();
     let level: Vec<f64> = (0..n).map(|i| ds.level(i, target) as f64).collect();
     let pick = |v: &[f64], m: bool| -> Vec<f64> {
-        v.iter().zip(&active).filter(|(_, a)| **a == m || !m).map(|(x, _)| *x).collect()
+        v.iter()
+            .zip(&active)
+            .filter(|(_, a)| **a == m || !m)
+            .map(|(x, _)| *x)
+            .collect()
     };
     let models = preds
         .iter()
         .map(|p| {
-            let pred: Vec<f64> = level.iter().zip(&p.deltas).map(|(l, d)| (l + d).max(0.0)).collect();
+            let pred: Vec<f64> = level
+                .iter()
+                .zip(&p.deltas)
+                .map(|(l, d)| (l + d).max(0.0))
+                .collect();
             let cover = |only_active: bool| -> Option<f64> {
                 let iv = p.interval?;
                 let rows: Vec<usize> = (0..n).filter(|&i| !only_active || active[i]).collect();
                 if rows.is_empty() {
                     return None;
                 }
-                let c = rows.iter().filter(|&&i| iv.covers(level[i] + p.deltas[i], truth[i])).count();
+                let c = rows
+                    .iter()
+                    .filter(|&&i| iv.covers(level[i] + p.deltas[i], truth[i]))
+                    .count();
                 Some(c as f64 / rows.len() as f64)
             };
             ModelScores {

@@ -59,9 +59,15 @@ pub struct Manifest {
 
 /// Short text for the blob's metadata section (at most [`MAX_METADATA_LEN`] bytes).
 pub fn metadata_text(data_file: &str, scores: &[TargetScores]) -> String {
-    let mut s = format!("procperf trainer; data {data_file}; horizon {HORIZON}; test MAE active rows:");
+    let mut s =
+        format!("procperf trainer; data {data_file}; horizon {HORIZON}; test MAE active rows:");
     for t in scores {
-        let mae = |m: &str| t.model(m).and_then(|m| m.active).map(|s| s.mae).unwrap_or(f64::NAN);
+        let mae = |m: &str| {
+            t.model(m)
+                .and_then(|m| m.active)
+                .map(|s| s.mae)
+                .unwrap_or(f64::NAN)
+        };
         s.push_str(&format!(
             " {} forest {:.1} linear {:.1} persistence {:.1} ewma {:.1};",
             t.target,
@@ -82,10 +88,18 @@ pub fn metadata_text(data_file: &str, scores: &[TargetScores]) -> String {
 }
 
 /// The float model of all fitted targets.
-pub fn model_f64(fits: &[TargetFit], interval_ms: u32, coverage: f64, metadata: String) -> ModelF64 {
+pub fn model_f64(
+    fits: &[TargetFit],
+    interval_ms: u32,
+    coverage: f64,
+    metadata: String,
+) -> ModelF64 {
     let mut targets: [Option<TargetModelF64>; N_TARGETS] = Default::default();
     for f in fits {
-        targets[f.target.index()] = Some(TargetModelF64 { linear: f.linear.clone(), forest: f.forest.clone() });
+        targets[f.target.index()] = Some(TargetModelF64 {
+            linear: f.linear.clone(),
+            forest: f.forest.clone(),
+        });
     }
     ModelF64 {
         interval_ms: interval_ms.max(1),
@@ -102,12 +116,17 @@ pub type TargetErrors = Vec<(Target, QuantError)>;
 /// it exceeds the model crate's bound.
 pub fn quantise(model: &ModelF64, rows: &Dataset) -> Result<(Vec<u8>, TargetErrors)> {
     let q = model.quantize().context("quantising the models")?;
-    let bytes = q.to_checked_bytes().map_err(|e| anyhow::anyhow!("serialised blob does not parse: {e}"))?;
-    let fixed = parse(&bytes).map_err(|e| anyhow::anyhow!("serialised blob does not parse: {e}"))?;
+    let bytes = q
+        .to_checked_bytes()
+        .map_err(|e| anyhow::anyhow!("serialised blob does not parse: {e}"))?;
+    let fixed =
+        parse(&bytes).map_err(|e| anyhow::anyhow!("serialised blob does not parse: {e}"))?;
     let report = measure_error(model, &fixed, (0..rows.len()).map(|i| rows.row(i)));
     let mut errors = Vec::new();
     for t in Target::ALL {
-        let (Some(fm), Some(qm)) = (model.target(t), fixed.target(t)) else { continue };
+        let (Some(fm), Some(qm)) = (model.target(t), fixed.target(t)) else {
+            continue;
+        };
         let (mut sl, mut sf) = (0.0, 0.0);
         for i in 0..rows.len() {
             let x = rows.row(i);
@@ -164,7 +183,8 @@ pub fn read_blob(path: &Path) -> Result<Vec<u8>> {
 }
 
 pub fn parse_blob<'a>(bytes: &'a [u8], path: &Path) -> Result<ModelRef<'a>> {
-    parse(bytes).map_err(|e| anyhow::anyhow!("reading {}: not a valid model blob: {e}", path.display()))
+    parse(bytes)
+        .map_err(|e| anyhow::anyhow!("reading {}: not a valid model blob: {e}", path.display()))
 }
 
 /// The manifest beside a blob (`model.json` in the same directory), if any.

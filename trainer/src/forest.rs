@@ -36,7 +36,9 @@ pub struct ForestParams {
 }
 
 /// See [`ForestParams::leaf`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 pub enum LeafValue {
     Mean,
     Median,
@@ -44,7 +46,15 @@ pub enum LeafValue {
 
 impl Default for ForestParams {
     fn default() -> Self {
-        Self { n_estimators: 32, max_depth: 8, min_samples_leaf: 5, max_features: 1.0, bootstrap: true, seed: 0, leaf: LeafValue::Mean }
+        Self {
+            n_estimators: 32,
+            max_depth: 8,
+            min_samples_leaf: 5,
+            max_features: 1.0,
+            bootstrap: true,
+            seed: 0,
+            leaf: LeafValue::Mean,
+        }
     }
 }
 
@@ -73,7 +83,13 @@ impl Tree {
             let n = &self.nodes[i];
             match n.feature {
                 None => return n.value,
-                Some(f) => i = if x[f as usize] <= n.threshold { n.left } else { n.right } as usize,
+                Some(f) => {
+                    i = if x[f as usize] <= n.threshold {
+                        n.left
+                    } else {
+                        n.right
+                    } as usize
+                }
             }
         }
     }
@@ -85,7 +101,11 @@ impl Tree {
                 Some(_) => 1 + d(t, t.nodes[i].left as usize).max(d(t, t.nodes[i].right as usize)),
             }
         }
-        if self.nodes.is_empty() { 0 } else { d(self, 0) }
+        if self.nodes.is_empty() {
+            0
+        } else {
+            d(self, 0)
+        }
     }
 }
 
@@ -109,7 +129,10 @@ impl Forest {
     /// impurity-based `feature_importances_`).
     pub fn feature_importances(&self, gains: &[f64]) -> Vec<f64> {
         let s: f64 = gains.iter().sum();
-        gains.iter().map(|g| if s > 0.0 { g / s } else { 0.0 }).collect()
+        gains
+            .iter()
+            .map(|g| if s > 0.0 { g / s } else { 0.0 })
+            .collect()
     }
 }
 
@@ -122,7 +145,10 @@ pub struct Matrix<'a> {
 
 impl<'a> Matrix<'a> {
     pub fn new(data: &'a [i32], n_features: usize) -> Self {
-        assert!(n_features > 0 && data.len().is_multiple_of(n_features), "matrix shape");
+        assert!(
+            n_features > 0 && data.len().is_multiple_of(n_features),
+            "matrix shape"
+        );
         Self { data, n_features }
     }
     pub fn n_rows(&self) -> usize {
@@ -161,7 +187,9 @@ pub fn bin_features(x: Matrix<'_>) -> Binned {
                 distinct
             } else {
                 // Quantile edges over rows (not over distinct values), so dense regions get fine bins.
-                let mut e: Vec<i32> = (1..=MAX_BINS).map(|k| vals[(k * n / MAX_BINS).min(n) - 1]).collect();
+                let mut e: Vec<i32> = (1..=MAX_BINS)
+                    .map(|k| vals[(k * n / MAX_BINS).min(n) - 1])
+                    .collect();
                 e.dedup();
                 if *e.last().expect("non-empty") != vals[n - 1] {
                     e.push(vals[n - 1]);
@@ -172,7 +200,11 @@ pub fn bin_features(x: Matrix<'_>) -> Binned {
                 e
             };
             let bins = (0..n)
-                .map(|i| edges.partition_point(|&e| e < x.data[i * d + f]).min(edges.len() - 1) as u16)
+                .map(|i| {
+                    edges
+                        .partition_point(|&e| e < x.data[i * d + f])
+                        .min(edges.len() - 1) as u16
+                })
                 .collect();
             (bins, edges)
         })
@@ -268,7 +300,12 @@ impl Grower<'_> {
             let rwy = total.wy - left.wy;
             let gain = left.wy * left.wy / left.w + rwy * rwy / rw - parent;
             if gain > 1e-12 * total.w && best.as_ref().is_none_or(|s| gain > s.gain) {
-                *best = Some(Split { feature: f, bin: code, next_bin: next, gain });
+                *best = Some(Split {
+                    feature: f,
+                    bin: code,
+                    next_bin: next,
+                    gain,
+                });
             }
             true
         };
@@ -303,7 +340,10 @@ impl Grower<'_> {
             // Sparse: sort the node's (code, row) pairs and scan runs of equal codes.
             let keys = &mut self.scratch_keys;
             keys.clear();
-            keys.extend(rows.iter().map(|&r| (u64::from(col[r as usize]) << 32) | u64::from(r)));
+            keys.extend(
+                rows.iter()
+                    .map(|&r| (u64::from(col[r as usize]) << 32) | u64::from(r)),
+            );
             keys.sort_unstable();
             let mut i = 0;
             let mut prev = None;
@@ -358,7 +398,10 @@ impl Grower<'_> {
         if self.params.leaf != LeafValue::Median || rows.is_empty() {
             return;
         }
-        let mut v: Vec<(f64, f64)> = rows.iter().map(|&r| (self.y[r as usize], self.weight[r as usize])).collect();
+        let mut v: Vec<(f64, f64)> = rows
+            .iter()
+            .map(|&r| (self.y[r as usize], self.weight[r as usize]))
+            .collect();
         v.sort_by(|a, b| a.0.total_cmp(&b.0));
         let half = v.iter().map(|p| p.1).sum::<f64>() / 2.0;
         let mut acc = 0.0;
@@ -379,9 +422,19 @@ impl Grower<'_> {
             total.w += self.weight[r as usize];
             total.wy += self.weight[r as usize] * self.y[r as usize];
         }
-        let value = if total.w > 0.0 { total.wy / total.w } else { 0.0 };
+        let value = if total.w > 0.0 {
+            total.wy / total.w
+        } else {
+            0.0
+        };
         let id = self.nodes.len() as u32;
-        self.nodes.push(Node { feature: None, threshold: 0, left: 0, right: 0, value });
+        self.nodes.push(Node {
+            feature: None,
+            threshold: 0,
+            left: 0,
+            right: 0,
+            value,
+        });
         let min_leaf = self.params.min_samples_leaf.max(1);
         if depth >= self.params.max_depth || rows.len() < 2 * min_leaf || total.w <= 0.0 {
             self.finish_leaf(id, rows);
@@ -411,7 +464,8 @@ impl Grower<'_> {
         // down, which routes integers exactly like the float midpoint), as scikit-learn places it:
         // a value unseen in this node goes to the side it is closer to.
         let edges = &self.binned.edges[split.feature];
-        node.threshold = ((i64::from(edges[split.bin]) + i64::from(edges[split.next_bin])).div_euclid(2)) as i32;
+        node.threshold =
+            ((i64::from(edges[split.bin]) + i64::from(edges[split.next_bin])).div_euclid(2)) as i32;
         node.left = left;
         node.right = right;
         id
@@ -458,13 +512,26 @@ pub fn fit_binned(
     assert_eq!(n, y.len(), "one target per row");
     let d = binned.edges.len();
     if n == 0 {
-        return (Forest { trees: vec![], n_features: d }, FitInfo { importances: vec![0.0; d] });
+        return (
+            Forest {
+                trees: vec![],
+                n_features: d,
+            },
+            FitInfo {
+                importances: vec![0.0; d],
+            },
+        );
     }
     let n_try = ((params.max_features.clamp(0.0, 1.0) * d as f64).round() as usize).clamp(1, d);
     let results: Vec<(Tree, Vec<f64>)> = (0..params.n_estimators)
         .into_par_iter()
         .map(|t| {
-            let mut rng = Rng::new(params.seed.wrapping_mul(0x1000_0000_01B3).wrapping_add(t as u64));
+            let mut rng = Rng::new(
+                params
+                    .seed
+                    .wrapping_mul(0x1000_0000_01B3)
+                    .wrapping_add(t as u64),
+            );
             let mut weight = vec![0f64; n];
             if params.bootstrap {
                 for _ in 0..n {
@@ -473,7 +540,9 @@ pub fn fit_binned(
             } else {
                 weight.fill(1.0);
             }
-            let mut rows: Vec<u32> = (0..n as u32).filter(|&i| weight[i as usize] > 0.0).collect();
+            let mut rows: Vec<u32> = (0..n as u32)
+                .filter(|&i| weight[i as usize] > 0.0)
+                .collect();
             let mut g = Grower {
                 binned,
                 y,
@@ -499,7 +568,10 @@ pub fn fit_binned(
             *a += b;
         }
     }
-    let forest = Forest { trees, n_features: d };
+    let forest = Forest {
+        trees,
+        n_features: d,
+    };
     let importances = forest.feature_importances(&gains);
     (forest, FitInfo { importances })
 }
@@ -550,8 +622,16 @@ mod tests {
     #[test]
     fn same_seed_gives_identical_forest_and_other_seed_differs() {
         let x: Vec<i32> = (0..2000).map(|i| i * 7919 % 1000).collect();
-        let y: Vec<f64> = x.chunks(2).flat_map(|c| [c[0] as f64 + (c[1] % 7) as f64; 1]).collect();
-        let p = ForestParams { n_estimators: 4, max_features: 0.5, seed: 7, ..Default::default() };
+        let y: Vec<f64> = x
+            .chunks(2)
+            .flat_map(|c| [c[0] as f64 + (c[1] % 7) as f64; 1])
+            .collect();
+        let p = ForestParams {
+            n_estimators: 4,
+            max_features: 0.5,
+            seed: 7,
+            ..Default::default()
+        };
         let (a, _) = fit(Matrix::new(&x, 2), &y, &p);
         let (b, _) = fit(Matrix::new(&x, 2), &y, &p);
         assert_eq!(a, b);
@@ -573,7 +653,13 @@ mod tests {
         // find the same threshold: fit once on 40 rows (sorted) and once on those rows repeated.
         let x: Vec<i32> = (0..40).map(|i| (i * 17) % 40).collect();
         let y: Vec<f64> = x.iter().map(|&v| if v <= 23 { 1.0 } else { 4.0 }).collect();
-        let p = ForestParams { n_estimators: 1, bootstrap: false, min_samples_leaf: 1, max_depth: 1, ..Default::default() };
+        let p = ForestParams {
+            n_estimators: 1,
+            bootstrap: false,
+            min_samples_leaf: 1,
+            max_depth: 1,
+            ..Default::default()
+        };
         let (small, _) = fit(Matrix::new(&x, 1), &y, &p);
         assert_eq!(small.trees[0].nodes[0].threshold, 23);
         let xs: Vec<i32> = x.iter().cycle().take(4000).copied().collect();
@@ -586,9 +672,19 @@ mod tests {
     fn threshold_lies_midway_between_training_values_rounded_down() {
         let x = [-3, -3, -3, 0, 0, 0, 10, 10, 10];
         let y = [0.0, 0.0, 0.0, 5.0, 5.0, 5.0, 9.0, 9.0, 9.0];
-        let p = ForestParams { n_estimators: 1, bootstrap: false, min_samples_leaf: 1, ..Default::default() };
+        let p = ForestParams {
+            n_estimators: 1,
+            bootstrap: false,
+            min_samples_leaf: 1,
+            ..Default::default()
+        };
         let (f, _) = fit(Matrix::new(&x, 1), &y, &p);
-        let mut thresholds: Vec<i32> = f.trees[0].nodes.iter().filter(|n| n.feature.is_some()).map(|n| n.threshold).collect();
+        let mut thresholds: Vec<i32> = f.trees[0]
+            .nodes
+            .iter()
+            .filter(|n| n.feature.is_some())
+            .map(|n| n.threshold)
+            .collect();
         thresholds.sort_unstable();
         assert_eq!(thresholds, vec![-2, 5]); // floor(-1.5), 5
         assert_eq!(f.predict(&[-2]), 0.0);
@@ -599,9 +695,21 @@ mod tests {
     #[test]
     fn step_function_is_learned_with_exact_integer_threshold() {
         let x: Vec<i32> = (0..100).collect();
-        let y: Vec<f64> = x.iter().map(|&v| if v <= 41 { 0.0 } else { 10.0 }).collect();
+        let y: Vec<f64> = x
+            .iter()
+            .map(|&v| if v <= 41 { 0.0 } else { 10.0 })
+            .collect();
         // Between 41 and 42 the midpoint 41.5 rounds down to 41.
-        let (f, _) = fit(Matrix::new(&x, 1), &y, &ForestParams { n_estimators: 1, bootstrap: false, min_samples_leaf: 1, ..Default::default() });
+        let (f, _) = fit(
+            Matrix::new(&x, 1),
+            &y,
+            &ForestParams {
+                n_estimators: 1,
+                bootstrap: false,
+                min_samples_leaf: 1,
+                ..Default::default()
+            },
+        );
         assert_eq!(f.trees[0].nodes[0].threshold, 41);
     }
 }

@@ -14,18 +14,18 @@
 //! exactly what the kernel evaluates.
 
 // In data-path order.
+pub mod baseline;
 pub mod collect;
+pub mod commands;
+pub mod conformal;
 pub mod data;
 pub mod dataset;
-pub mod preprocess;
-pub mod linear;
-pub mod forest;
-pub mod baseline;
-pub mod train;
-pub mod metrics;
 pub mod evaluate;
-pub mod conformal;
 pub mod export;
-pub mod report;
-pub mod commands;
+pub mod forest;
+pub mod linear;
+pub mod metrics;
+pub mod preprocess;
 pub mod progress;
+pub mod report;
+pub mod train;

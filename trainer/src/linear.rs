@@ -67,7 +67,11 @@ pub fn fit(x: &[f64], d: usize, y: &[f64], alpha: f64) -> Result<Ridge, FitError
     }
     y_mean /= n as f64;
     if d == 0 {
-        return Ok(Ridge { coef: vec![], intercept: y_mean, alpha });
+        return Ok(Ridge {
+            coef: vec![],
+            intercept: y_mean,
+            alpha,
+        });
     }
 
     // Gram matrix of centred data (lower triangle) and Xᵀy, accumulated in blocks of rows so the
@@ -95,7 +99,11 @@ pub fn fit(x: &[f64], d: usize, y: &[f64], alpha: f64) -> Result<Ridge, FitError
     let l = cholesky(&mut g, d).ok_or(FitError::Singular)?;
     let coef = cholesky_solve(l, d, &b);
     let intercept = y_mean - coef.iter().zip(&mean).map(|(c, m)| c * m).sum::<f64>();
-    Ok(Ridge { coef, intercept, alpha })
+    Ok(Ridge {
+        coef,
+        intercept,
+        alpha,
+    })
 }
 
 /// In-place Cholesky of the lower triangle of `a` (`d × d`, row-major): `a = L Lᵀ`.
@@ -106,7 +114,8 @@ fn cholesky(a: &mut [f64], d: usize) -> Option<&[f64]> {
             s -= a[j * d + k] * a[j * d + k];
         }
         // NaN fails this test too.
-        if s.partial_cmp(&(1e-12 * (1.0 + a[j * d + j].abs()))) != Some(std::cmp::Ordering::Greater) {
+        if s.partial_cmp(&(1e-12 * (1.0 + a[j * d + j].abs()))) != Some(std::cmp::Ordering::Greater)
+        {
             return None;
         }
         let ljj = s.sqrt();

@@ -12,7 +12,11 @@ use trainer::preprocess::PreprocessParams;
 use trainer::train::FitParams;
 
 #[derive(Parser, Debug)]
-#[command(name = "trainer", version, about = "Collect samples, fit, evaluate and export procperf's models")]
+#[command(
+    name = "trainer",
+    version,
+    about = "Collect samples, fit, evaluate and export procperf's models"
+)]
 struct Cli {
     /// Print machine-readable JSON on stdout and no progress bars.
     #[arg(long, global = true)]
@@ -125,10 +129,16 @@ fn fit_options(a: FitArgs, quiet: bool) -> Result<FitOptions> {
         anyhow::bail!("--coverage must be between 0 and 1 (got {})", a.coverage);
     }
     if a.n_estimators == 0 || a.n_estimators > procperf_model::forest::MAX_TREES {
-        anyhow::bail!("--n-estimators must be 1..={}", procperf_model::forest::MAX_TREES);
+        anyhow::bail!(
+            "--n-estimators must be 1..={}",
+            procperf_model::forest::MAX_TREES
+        );
     }
     if a.max_depth > procperf_model::forest::MAX_DEPTH {
-        anyhow::bail!("--max-depth must be at most {} (the kernel's limit)", procperf_model::forest::MAX_DEPTH);
+        anyhow::bail!(
+            "--max-depth must be at most {} (the kernel's limit)",
+            procperf_model::forest::MAX_DEPTH
+        );
     }
     Ok(FitOptions {
         data: a.data,
@@ -167,8 +177,18 @@ fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     let stdout = &mut std::io::stdout().lock();
     match cli.cmd {
-        Cmd::Collect { procfs: _, seconds, interval_ms, out } => {
-            let opts = trainer::collect::CollectOptions { seconds, interval_ms, out: out.clone(), quiet: json };
+        Cmd::Collect {
+            procfs: _,
+            seconds,
+            interval_ms,
+            out,
+        } => {
+            let opts = trainer::collect::CollectOptions {
+                seconds,
+                interval_ms,
+                out: out.clone(),
+                quiet: json,
+            };
             let s = trainer::collect::run(&opts)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&s)?);
@@ -190,7 +210,8 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Predict { model, data, out } => {
             let n = match &out {
                 Some(p) => {
-                    let f = std::fs::File::create(p).map_err(|e| anyhow::anyhow!("creating {}: {e}", p.display()))?;
+                    let f = std::fs::File::create(p)
+                        .map_err(|e| anyhow::anyhow!("creating {}: {e}", p.display()))?;
                     commands::predict(&model, &data, &mut std::io::BufWriter::new(f), json)?
                 }
                 None => commands::predict(&model, &data, stdout, json)?,
@@ -202,10 +223,19 @@ fn run(cli: Cli) -> Result<()> {
         Cmd::Eval { model, data } => {
             let (summary, scores) = commands::eval(&model, &data, json)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "data": summary, "scores": scores }))?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({ "data": summary, "scores": scores })
+                    )?
+                );
             } else {
                 use std::io::Write;
-                writeln!(stdout, "{}: {} samples, {} processes -> {} rows scored", summary.file, summary.samples, summary.processes, summary.supervised_rows)?;
+                writeln!(
+                    stdout,
+                    "{}: {} samples, {} processes -> {} rows scored",
+                    summary.file, summary.samples, summary.processes, summary.supervised_rows
+                )?;
                 for s in &scores {
                     writeln!(stdout)?;
                     trainer::report::write_scores(stdout, s)?;
@@ -220,7 +250,12 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         // Like other Unix tools, stop quietly when the reader of stdout goes away (`| head`).
-        Err(e) if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -34,14 +34,30 @@ pub fn score(truth: &[f64], pred: &[f64]) -> Option<Scores> {
         sq += (t - p) * (t - p);
         tot += (t - mean) * (t - mean);
     }
-    let r2 = if tot > 0.0 { 1.0 - sq / tot } else if sq == 0.0 { 1.0 } else { 0.0 };
-    Some(Scores { n, mae: abs / n as f64, rmse: (sq / n as f64).sqrt(), r2 })
+    let r2 = if tot > 0.0 {
+        1.0 - sq / tot
+    } else if sq == 0.0 {
+        1.0
+    } else {
+        0.0
+    };
+    Some(Scores {
+        n,
+        mae: abs / n as f64,
+        rmse: (sq / n as f64).sqrt(),
+        r2,
+    })
 }
 
 /// Scores only the rows where `mask` is true.
 pub fn score_masked(truth: &[f64], pred: &[f64], mask: &[bool]) -> Option<Scores> {
-    let (t, p): (Vec<f64>, Vec<f64>) =
-        truth.iter().zip(pred).zip(mask).filter(|(_, &m)| m).map(|((t, p), _)| (*t, *p)).unzip();
+    let (t, p): (Vec<f64>, Vec<f64>) = truth
+        .iter()
+        .zip(pred)
+        .zip(mask)
+        .filter(|(_, &m)| m)
+        .map(|((t, p), _)| (*t, *p))
+        .unzip();
     score(&t, &p)
 }
 

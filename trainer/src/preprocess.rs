@@ -24,7 +24,11 @@ impl Frame {
         self.names.len()
     }
     pub fn n_rows(&self) -> usize {
-        if self.names.is_empty() { 0 } else { self.data.len() / self.names.len() }
+        if self.names.is_empty() {
+            0
+        } else {
+            self.data.len() / self.names.len()
+        }
     }
     pub fn column(&self, j: usize) -> impl Iterator<Item = f64> + '_ {
         self.data.iter().skip(j).step_by(self.n_cols()).copied()
@@ -36,7 +40,10 @@ impl Frame {
         for row in self.data.chunks_exact(d.max(1)) {
             data.extend(keep.iter().map(|&j| row[j]));
         }
-        Frame { data, names: keep.iter().map(|&j| self.names[j].clone()).collect() }
+        Frame {
+            data,
+            names: keep.iter().map(|&j| self.names[j].clone()).collect(),
+        }
     }
 }
 
@@ -73,7 +80,12 @@ pub struct Clip {
 
 impl Clip {
     pub fn new(quantile: f64) -> Self {
-        Self { quantile, lo: vec![], hi: vec![], clipped_fraction: vec![] }
+        Self {
+            quantile,
+            lo: vec![],
+            hi: vec![],
+            clipped_fraction: vec![],
+        }
     }
     pub fn fit(&mut self, x: &Frame) {
         self.lo.clear();
@@ -82,11 +94,15 @@ impl Clip {
         for j in 0..x.n_cols() {
             let mut col: Vec<f64> = x.column(j).collect();
             col.sort_by(f64::total_cmp);
-            let (lo, hi) = (quantile_sorted(&col, self.quantile), quantile_sorted(&col, 1.0 - self.quantile));
+            let (lo, hi) = (
+                quantile_sorted(&col, self.quantile),
+                quantile_sorted(&col, 1.0 - self.quantile),
+            );
             let out = col.iter().filter(|&&v| v < lo || v > hi).count();
             self.lo.push(lo);
             self.hi.push(hi);
-            self.clipped_fraction.push(out as f64 / col.len().max(1) as f64);
+            self.clipped_fraction
+                .push(out as f64 / col.len().max(1) as f64);
         }
     }
     pub fn transform(&self, x: &Frame) -> Frame {
@@ -108,14 +124,22 @@ impl Clip {
             .map(|(f, n)| (*f, n.as_str()))
             .collect();
         touched.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let top: Vec<String> = touched.iter().take(5).map(|(f, n)| format!("{n} {:.2}%", f * 100.0)).collect();
+        let top: Vec<String> = touched
+            .iter()
+            .take(5)
+            .map(|(f, n)| format!("{n} {:.2}%", f * 100.0))
+            .collect();
         format!(
             "clip: winsorised {} of {} columns to train quantiles [{}, {}]{}",
             touched.len(),
             names.len(),
             self.quantile,
             1.0 - self.quantile,
-            if top.is_empty() { String::new() } else { format!(" (most rows clipped: {})", top.join(", ")) }
+            if top.is_empty() {
+                String::new()
+            } else {
+                format!(" (most rows clipped: {})", top.join(", "))
+            }
         )
     }
 }
@@ -138,7 +162,10 @@ pub struct SignedLog1p {
 
 impl SignedLog1p {
     pub fn new(max_abs_skew: f64) -> Self {
-        Self { max_abs_skew, columns: vec![] }
+        Self {
+            max_abs_skew,
+            columns: vec![],
+        }
     }
     pub fn fit(&mut self, x: &Frame) {
         self.columns = (0..x.n_cols())
@@ -180,20 +207,28 @@ pub struct DropCollinear {
 
 impl DropCollinear {
     pub fn new(max_abs_r: f64) -> Self {
-        Self { max_abs_r, keep: vec![], dropped: vec![] }
+        Self {
+            max_abs_r,
+            keep: vec![],
+            dropped: vec![],
+        }
     }
     pub fn fit(&mut self, x: &Frame) {
         let d = x.n_cols();
         let n = x.n_rows();
-        let stats: Vec<(f64, f64)> = (0..d).map(|j| {
-            let (m, s, _) = mean_std(x.column(j));
-            (m, s)
-        }).collect();
+        let stats: Vec<(f64, f64)> = (0..d)
+            .map(|j| {
+                let (m, s, _) = mean_std(x.column(j));
+                (m, s)
+            })
+            .collect();
         // Standardised columns, column-major, for the correlation products.
         let z: Vec<Vec<f64>> = (0..d)
             .map(|j| {
                 let (m, s) = stats[j];
-                x.column(j).map(|v| if s > 0.0 { (v - m) / s } else { 0.0 }).collect()
+                x.column(j)
+                    .map(|v| if s > 0.0 { (v - m) / s } else { 0.0 })
+                    .collect()
             })
             .collect();
         self.keep.clear();
@@ -217,12 +252,18 @@ impl DropCollinear {
         x.select(&self.keep)
     }
     pub fn report(&self, names: &[String]) -> String {
-        let constant: Vec<&str> =
-            self.dropped.iter().filter(|(_, p)| p.is_none()).map(|(j, _)| names[*j].as_str()).collect();
+        let constant: Vec<&str> = self
+            .dropped
+            .iter()
+            .filter(|(_, p)| p.is_none())
+            .map(|(j, _)| names[*j].as_str())
+            .collect();
         let pairs: Vec<String> = self
             .dropped
             .iter()
-            .filter_map(|(j, p)| p.map(|(k, r)| format!("{} (r={r:.3} with {})", names[*j], names[k])))
+            .filter_map(|(j, p)| {
+                p.map(|(k, r)| format!("{} (r={r:.3} with {})", names[*j], names[k]))
+            })
             .collect();
         format!(
             "collinearity: kept {} of {} columns; dropped {} constant ({}) and {} with |r| > {} ({})",
@@ -265,7 +306,10 @@ impl Standardize {
         out
     }
     pub fn report(&self) -> String {
-        format!("rescale: standardised {} columns to mean 0, std 1", self.mean.len())
+        format!(
+            "rescale: standardised {} columns to mean 0, std 1",
+            self.mean.len()
+        )
     }
 }
 
@@ -282,7 +326,11 @@ pub struct PreprocessParams {
 
 impl Default for PreprocessParams {
     fn default() -> Self {
-        Self { clip_quantile: 0.001, max_abs_r: 0.95, gaussianise_skew: None }
+        Self {
+            clip_quantile: 0.001,
+            max_abs_r: 0.95,
+            gaussianise_skew: None,
+        }
     }
 }
 
@@ -325,7 +373,17 @@ impl Pipeline {
         let scale = Standardize::fit(&cur);
         report.push(scale.report());
         cur = scale.transform(&cur);
-        (Self { input_names: names, clip, log, collinear, scale, report }, cur)
+        (
+            Self {
+                input_names: names,
+                clip,
+                log,
+                collinear,
+                scale,
+                report,
+            },
+            cur,
+        )
     }
 
     /// Applies the fitted steps (with or without the clip bounds).
@@ -361,7 +419,9 @@ impl Pipeline {
 
     /// Clip bounds per raw input column, if clipping is on.
     pub fn clip_bounds(&self) -> Option<(&[f64], &[f64])> {
-        self.clip.as_ref().map(|c| (c.lo.as_slice(), c.hi.as_slice()))
+        self.clip
+            .as_ref()
+            .map(|c| (c.lo.as_slice(), c.hi.as_slice()))
     }
 }
 
@@ -378,21 +438,34 @@ mod tests {
 
     #[test]
     fn collinear_pair_loses_its_later_column_and_constant_is_dropped() {
-        let rows: Vec<[f64; 3]> = (0..50).map(|i| [i as f64, 2.0 * i as f64 + 1.0, 7.0]).collect();
+        let rows: Vec<[f64; 3]> = (0..50)
+            .map(|i| [i as f64, 2.0 * i as f64 + 1.0, 7.0])
+            .collect();
         let mut d = DropCollinear::new(0.95);
         d.fit(&frame(&rows));
         assert_eq!(d.keep, vec![0]);
         let r = d.report(&["a".into(), "b".into(), "c".into()]);
-        assert!(r.contains("b (r=1.000 with a)") && r.contains("constant (c)"), "{r}");
+        assert!(
+            r.contains("b (r=1.000 with a)") && r.contains("constant (c)"),
+            "{r}"
+        );
     }
 
     #[test]
     fn folded_model_equals_pipeline_then_model_without_clip() {
-        let rows: Vec<[f64; 3]> = (0..40).map(|i| [i as f64, ((i * 37) % 11) as f64, (i % 3) as f64]).collect();
+        let rows: Vec<[f64; 3]> = (0..40)
+            .map(|i| [i as f64, ((i * 37) % 11) as f64, (i % 3) as f64])
+            .collect();
         let x = frame(&rows);
-        let p = PreprocessParams { clip_quantile: 0.0, ..Default::default() };
+        let p = PreprocessParams {
+            clip_quantile: 0.0,
+            ..Default::default()
+        };
         let (pipe, z) = Pipeline::fit_transform(&x, &p);
-        let y: Vec<f64> = rows.iter().map(|r| r[0] - 2.0 * r[1] + 0.5 * r[2]).collect();
+        let y: Vec<f64> = rows
+            .iter()
+            .map(|r| r[0] - 2.0 * r[1] + 0.5 * r[2])
+            .collect();
         let m = crate::linear::fit(&z.data, z.n_cols(), &y, 0.1).unwrap();
         let (w, b) = pipe.fold(&m.coef, m.intercept);
         for (i, r) in rows.iter().enumerate() {
@@ -414,7 +487,9 @@ mod tests {
 
     #[test]
     fn heavy_tailed_column_is_chosen_for_log_and_symmetric_one_is_not() {
-        let rows: Vec<[f64; 3]> = (0..200).map(|i| [((i % 50) as f64).exp(), i as f64, 0.0]).collect();
+        let rows: Vec<[f64; 3]> = (0..200)
+            .map(|i| [((i % 50) as f64).exp(), i as f64, 0.0])
+            .collect();
         let mut l = SignedLog1p::new(2.0);
         l.fit(&frame(&rows));
         assert_eq!(l.columns, vec![0]);

@@ -138,10 +138,18 @@ pub fn write_fit(out: &mut dyn Write, r: &FitReport) -> io::Result<()> {
         for line in &det.preprocessing {
             writeln!(out, "  preprocess {line}")?;
         }
-        if let (Some(c), Some(e)) = (det.linear_mae_active_clipped, det.linear_mae_active_exported) {
+        if let (Some(c), Some(e)) = (
+            det.linear_mae_active_clipped,
+            det.linear_mae_active_exported,
+        ) {
             writeln!(out, "  linear without clipping (exported): MAE act {e:.2} vs {c:.2} with train clip bounds")?;
         }
-        let top: Vec<String> = det.top_features.iter().take(5).map(|(n, v)| format!("{n} {:.2}", v)).collect();
+        let top: Vec<String> = det
+            .top_features
+            .iter()
+            .take(5)
+            .map(|(n, v)| format!("{n} {:.2}", v))
+            .collect();
         writeln!(out, "  forest top features: {}", top.join(", "))?;
         if let (Some(ml), Some(mf)) = (det.quant_max_abs_err_linear, det.quant_max_abs_err_forest) {
             writeln!(
@@ -165,8 +173,14 @@ pub fn write_fit(out: &mut dyn Write, r: &FitReport) -> io::Result<()> {
 
 /// Mean and standard deviation across folds of the forest's and baselines' active-row MAE.
 pub fn write_cv(out: &mut dyn Write, cv: &CvSummary) -> io::Result<()> {
-    writeln!(out, "{}-fold cross-validation, MAE on active rows (mean ± std over folds)", cv.folds)?;
-    let Some(first) = cv.per_fold.first() else { return Ok(()) };
+    writeln!(
+        out,
+        "{}-fold cross-validation, MAE on active rows (mean ± std over folds)",
+        cv.folds
+    )?;
+    let Some(first) = cv.per_fold.first() else {
+        return Ok(());
+    };
     for (ti, t) in first.iter().enumerate() {
         let mut cells = vec![];
         for m in &t.models {

@@ -37,7 +37,14 @@ pub struct FitParams {
 
 impl Default for FitParams {
     fn default() -> Self {
-        Self { forest: ForestParams::default(), alpha: 1.0, preprocess: PreprocessParams::default(), coverage: 0.8, target_clip_quantile: 0.001, shrink: true }
+        Self {
+            forest: ForestParams::default(),
+            alpha: 1.0,
+            preprocess: PreprocessParams::default(),
+            coverage: 0.8,
+            target_clip_quantile: 0.001,
+            shrink: true,
+        }
     }
 }
 
@@ -71,8 +78,8 @@ pub struct TargetFit {
 
 /// Shrinkage factors tried: 0 (persistence) to 1 (the model as fitted).
 pub const SHRINK_GRID: [f64; 21] = [
-    0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9,
-    0.95, 1.0,
+    0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8,
+    0.85, 0.9, 0.95, 1.0,
 ];
 
 /// The factor `s` in [`SHRINK_GRID`] minimising `Σ |y − s·p|` (ties: the larger `s`).
@@ -111,7 +118,10 @@ pub fn frame(ds: &Dataset) -> Frame {
     for i in 0..ds.len() {
         data.extend_from_slice(&features_f64(ds.row(i)));
     }
-    Frame { data, names: FEATURE_NAMES.iter().map(|s| s.to_string()).collect() }
+    Frame {
+        data,
+        names: FEATURE_NAMES.iter().map(|s| s.to_string()).collect(),
+    }
 }
 
 /// Converts a fitted forest to the model crate's float representation.
@@ -135,18 +145,29 @@ pub fn forest_f64(f: &forest::Forest, interval: Interval) -> ForestF64 {
                 .collect(),
         })
         .collect();
-    ForestF64 { trees, interval: IntervalF64 { lo: interval.lo, hi: interval.hi } }
+    ForestF64 {
+        trees,
+        interval: IntervalF64 {
+            lo: interval.lo,
+            hi: interval.hi,
+        },
+    }
 }
 
 /// Predicted changes of a float linear model on every row.
 pub fn linear_deltas(m: &LinearF64, ds: &Dataset) -> Vec<f64> {
-    (0..ds.len()).map(|i| m.predict_delta(&features_f64(ds.row(i)))).collect()
+    (0..ds.len())
+        .map(|i| m.predict_delta(&features_f64(ds.row(i))))
+        .collect()
 }
 
 /// Predicted changes of a float forest on every row.
 pub fn forest_deltas(m: &ForestF64, ds: &Dataset) -> Vec<f64> {
     use rayon::prelude::*;
-    (0..ds.len()).into_par_iter().map(|i| m.predict_delta(&features_f64(ds.row(i)))).collect()
+    (0..ds.len())
+        .into_par_iter()
+        .map(|i| m.predict_delta(&features_f64(ds.row(i))))
+        .collect()
 }
 
 /// Fits both models of `target` on `train` and calibrates their intervals on `cal`.
@@ -165,19 +186,30 @@ pub fn fit_target(
     let linear_log = match params.preprocess.gaussianise_skew {
         Some(_) => {
             let (p, z) = Pipeline::fit_transform(train_frame, &params.preprocess);
-            let r = linear::fit(&z.data, z.n_cols(), &y, params.alpha)
-                .map_err(|e| anyhow::anyhow!("fitting the gaussianised linear model for {}: {e}", target.name()))?;
+            let r = linear::fit(&z.data, z.n_cols(), &y, params.alpha).map_err(|e| {
+                anyhow::anyhow!(
+                    "fitting the gaussianised linear model for {}: {e}",
+                    target.name()
+                )
+            })?;
             Some((p, r))
         }
         None => None,
     };
-    let foldable = PreprocessParams { gaussianise_skew: None, ..params.preprocess.clone() };
+    let foldable = PreprocessParams {
+        gaussianise_skew: None,
+        ..params.preprocess.clone()
+    };
     let t0 = Instant::now();
     let (pipeline, z) = Pipeline::fit_transform(train_frame, &foldable);
     let ridge = linear::fit(&z.data, z.n_cols(), &y, params.alpha)
         .map_err(|e| anyhow::anyhow!("fitting the linear model for {}: {e}", target.name()))?;
     let (weights, intercept) = pipeline.fold(&ridge.coef, ridge.intercept);
-    let mut lin = LinearF64 { intercept, weights, interval: IntervalF64::default() };
+    let mut lin = LinearF64 {
+        intercept,
+        weights,
+        interval: IntervalF64::default(),
+    };
     let linear_fit_s = t0.elapsed().as_secs_f64();
 
     let t0 = Instant::now();
@@ -189,7 +221,11 @@ pub fn fit_target(
     // almost no active row. The blob has one band per model, so idle rows get a wider band than
     // they need (coverage on all rows is then above nominal).
     let active: Vec<usize> = (0..cal.len()).filter(|&i| cal.is_active(i)).collect();
-    let cal_rows: Vec<usize> = if active.len() >= MIN_ACTIVE_CALIBRATION_ROWS { active } else { (0..cal.len()).collect() };
+    let cal_rows: Vec<usize> = if active.len() >= MIN_ACTIVE_CALIBRATION_ROWS {
+        active
+    } else {
+        (0..cal.len()).collect()
+    };
     let cal = &cal.subset(&cal_rows);
     let cal_y = cal.y(target);
 
@@ -199,7 +235,10 @@ pub fn fit_target(
     // forest is linear in its leaf values, the linear model in its weights and intercept.
     let (shrink_linear, shrink_forest) = if params.shrink {
         let unshrunk = forest_f64(&forest, Interval::default());
-        (best_shrink(&cal_y, &linear_deltas(&lin, cal)), best_shrink(&cal_y, &forest_deltas(&unshrunk, cal)))
+        (
+            best_shrink(&cal_y, &linear_deltas(&lin, cal)),
+            best_shrink(&cal_y, &forest_deltas(&unshrunk, cal)),
+        )
     } else {
         (1.0, 1.0)
     };
@@ -213,17 +252,27 @@ pub fn fit_target(
             n.value *= shrink_forest;
         }
     }
-    let residuals = |pred: Vec<f64>| -> Vec<f64> { cal_y.iter().zip(pred).map(|(t, p)| t - p).collect() };
+    let residuals =
+        |pred: Vec<f64>| -> Vec<f64> { cal_y.iter().zip(pred).map(|(t, p)| t - p).collect() };
     let linear_interval = conformal::calibrate(&residuals(linear_deltas(&lin, cal)), alpha_iv)
         .ok_or_else(|| anyhow::anyhow!("no calibration rows"))?;
     let mut ff = forest_f64(&forest, Interval::default());
     let forest_interval = conformal::calibrate(&residuals(forest_deltas(&ff, cal)), alpha_iv)
         .ok_or_else(|| anyhow::anyhow!("no calibration rows"))?;
-    lin.interval = IntervalF64 { lo: linear_interval.lo, hi: linear_interval.hi };
-    ff.interval = IntervalF64 { lo: forest_interval.lo, hi: forest_interval.hi };
+    lin.interval = IntervalF64 {
+        lo: linear_interval.lo,
+        hi: linear_interval.hi,
+    };
+    ff.interval = IntervalF64 {
+        lo: forest_interval.lo,
+        hi: forest_interval.hi,
+    };
 
-    let mut importances: Vec<(String, f64)> =
-        FEATURE_NAMES.iter().map(|s| s.to_string()).zip(info.importances).collect();
+    let mut importances: Vec<(String, f64)> = FEATURE_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .zip(info.importances)
+        .collect();
     importances.sort_by(|a, b| b.1.total_cmp(&a.1));
 
     Ok(TargetFit {
@@ -250,8 +299,16 @@ impl TargetFit {
     /// Predicted changes of the baselines and both models on every row of `ds`.
     pub fn predictions(&self, ds: &Dataset) -> Vec<Predictions> {
         let mut v = vec![
-            Predictions { model: "persistence".into(), deltas: vec![0.0; ds.len()], interval: None },
-            Predictions { model: "mean".into(), deltas: vec![self.train_mean; ds.len()], interval: None },
+            Predictions {
+                model: "persistence".into(),
+                deltas: vec![0.0; ds.len()],
+                interval: None,
+            },
+            Predictions {
+                model: "mean".into(),
+                deltas: vec![self.train_mean; ds.len()],
+                interval: None,
+            },
             Predictions {
                 model: "ewma".into(),
                 deltas: baseline::ewma_deltas(ds, self.target, self.ewma_alpha),
@@ -270,8 +327,16 @@ impl TargetFit {
         ];
         if let Some((p, r)) = &self.linear_log {
             let z = p.transform(&frame(ds), true);
-            let deltas = z.data.chunks_exact(z.n_cols().max(1)).map(|row| r.predict(row)).collect();
-            v.push(Predictions { model: "linear_log".into(), deltas, interval: None });
+            let deltas = z
+                .data
+                .chunks_exact(z.n_cols().max(1))
+                .map(|row| r.predict(row))
+                .collect();
+            v.push(Predictions {
+                model: "linear_log".into(),
+                deltas,
+                interval: None,
+            });
         }
         v
     }
@@ -280,7 +345,10 @@ impl TargetFit {
     /// (what the float pipeline computes; the exported model has no clipping).
     pub fn clipped_linear_deltas(&self, ds: &Dataset) -> Vec<f64> {
         let z = self.pipeline.transform(&frame(ds), true);
-        z.data.chunks_exact(z.n_cols().max(1)).map(|r| self.ridge.predict(r)).collect()
+        z.data
+            .chunks_exact(z.n_cols().max(1))
+            .map(|r| self.ridge.predict(r))
+            .collect()
     }
 }
 

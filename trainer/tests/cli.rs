@@ -16,7 +16,12 @@ fn trainer() -> Command {
 }
 
 fn header() -> String {
-    ROW_PREFIX.iter().chain(COLUMNS.iter()).copied().collect::<Vec<_>>().join(",")
+    ROW_PREFIX
+        .iter()
+        .chain(COLUMNS.iter())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A valid row: pid 7, comm "x", one-second interval.
@@ -70,7 +75,14 @@ fn fit_writes_blob_manifest_and_metrics_and_the_blob_parses() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("m");
     trainer()
-        .args(["fit", fixture().to_str().unwrap(), "--n-estimators", "4", "--out", out.to_str().unwrap()])
+        .args([
+            "fit",
+            fixture().to_str().unwrap(),
+            "--n-estimators",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .assert()
         .success()
         .stdout(predicate::str::contains("forest MAE / persistence"))
@@ -78,9 +90,14 @@ fn fit_writes_blob_manifest_and_metrics_and_the_blob_parses() {
     let bytes = std::fs::read(out.join("model.bin")).unwrap();
     let model = procperf_model::blob::parse(&bytes).expect("blob parses like the kernel would");
     assert!(model.metadata().contains("test MAE"));
-    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("model.json")).unwrap()).unwrap();
-    assert_eq!(manifest["blob_bytes"].as_u64().unwrap() as usize, bytes.len());
-    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("model.json")).unwrap()).unwrap();
+    assert_eq!(
+        manifest["blob_bytes"].as_u64().unwrap() as usize,
+        bytes.len()
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
     assert!(metrics["scores"].as_array().unwrap().len() == 4);
 }
 
@@ -88,7 +105,15 @@ fn fit_writes_blob_manifest_and_metrics_and_the_blob_parses() {
 fn fit_json_output_is_one_json_document() {
     let dir = tempfile::tempdir().unwrap();
     let out = trainer()
-        .args(["--json", "fit", fixture().to_str().unwrap(), "--target", "cpu", "--n-estimators", "2"])
+        .args([
+            "--json",
+            "fit",
+            fixture().to_str().unwrap(),
+            "--target",
+            "cpu",
+            "--n-estimators",
+            "2",
+        ])
         .arg("--out")
         .arg(dir.path().join("m"))
         .assert()
@@ -105,7 +130,15 @@ fn save_matrix_writes_schema_named_columns_and_disjoint_comms() {
     let dir = tempfile::tempdir().unwrap();
     let mx = dir.path().join("mx");
     trainer()
-        .args(["--json", "fit", fixture().to_str().unwrap(), "--target", "cpu", "--n-estimators", "2"])
+        .args([
+            "--json",
+            "fit",
+            fixture().to_str().unwrap(),
+            "--target",
+            "cpu",
+            "--n-estimators",
+            "2",
+        ])
         .arg("--out")
         .arg(dir.path().join("m"))
         .arg("--save-matrix")
@@ -116,7 +149,12 @@ fn save_matrix_writes_schema_named_columns_and_disjoint_comms() {
         let text = std::fs::read_to_string(mx.join(name)).unwrap();
         let mut lines = text.lines();
         let h: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
-        (h, lines.map(|l| l.split(',').map(String::from).collect()).collect())
+        (
+            h,
+            lines
+                .map(|l| l.split(',').map(String::from).collect())
+                .collect(),
+        )
     };
     let (h, train) = read("train.csv");
     let (_, test) = read("test.csv");
@@ -125,7 +163,11 @@ fn save_matrix_writes_schema_named_columns_and_disjoint_comms() {
         assert!(h.iter().any(|c| c == name), "missing feature column {name}");
     }
     assert!(h.iter().any(|c| c == "target_cpu"));
-    let comms = |rows: &[Vec<String>]| rows.iter().map(|r| r[2].clone()).collect::<std::collections::HashSet<_>>();
+    let comms = |rows: &[Vec<String>]| {
+        rows.iter()
+            .map(|r| r[2].clone())
+            .collect::<std::collections::HashSet<_>>()
+    };
     assert!(!train.is_empty() && !test.is_empty());
     assert!(comms(&train).is_disjoint(&comms(&test)));
 }
@@ -135,14 +177,33 @@ fn predict_and_eval_run_the_blob_on_a_capture() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m");
     trainer()
-        .args(["--json", "fit", fixture().to_str().unwrap(), "--n-estimators", "2", "--out", m.to_str().unwrap()])
+        .args([
+            "--json",
+            "fit",
+            fixture().to_str().unwrap(),
+            "--n-estimators",
+            "2",
+            "--out",
+            m.to_str().unwrap(),
+        ])
         .assert()
         .success();
     let blob = m.join("model.bin");
-    let out = trainer().arg("predict").arg(&blob).arg(fixture()).assert().success().get_output().stdout.clone();
+    let out = trainer()
+        .arg("predict")
+        .arg(&blob)
+        .arg(fixture())
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("t_ms,pid,comm,cpu_current,cpu_linear,cpu_forest,cpu_lo,cpu_hi,rss_current"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("t_ms,pid,comm,cpu_current,cpu_linear,cpu_forest,cpu_lo,cpu_hi,rss_current"));
     assert!(lines.count() > 1000);
     trainer()
         .arg("eval")
@@ -159,7 +220,15 @@ fn collect_writes_the_samples_schema_and_fit_can_read_it() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("c.csv");
     trainer()
-        .args(["collect", "--procfs", "--seconds", "0.6", "--interval-ms", "200", "--out"])
+        .args([
+            "collect",
+            "--procfs",
+            "--seconds",
+            "0.6",
+            "--interval-ms",
+            "200",
+            "--out",
+        ])
         .arg(&out)
         .assert()
         .success();
@@ -167,7 +236,10 @@ fn collect_writes_the_samples_schema_and_fit_can_read_it() {
     assert_eq!(text.lines().next().unwrap(), header());
     assert!(text.lines().count() > 2, "some process was seen twice");
     let samples = trainer::data::read_samples(&out, false).expect("collector output parses");
-    assert!(samples.rows.iter().all(|r| r.sample.net_rx_bytes == 0 && r.sample.interval_ns > 0));
+    assert!(samples
+        .rows
+        .iter()
+        .all(|r| r.sample.net_rx_bytes == 0 && r.sample.interval_ns > 0));
 }
 
 #[test]
@@ -186,60 +258,90 @@ fn header_only_file_says_there_are_no_rows() {
 fn missing_column_in_header_is_named() {
     let h = header().replace(",rss_file_kib", "");
     let e = fit_fails(&format!("{h}\n"), &[]);
-    assert!(e.contains("line 1") && e.contains("missing column rss_file_kib"), "{e}");
+    assert!(
+        e.contains("line 1") && e.contains("missing column rss_file_kib"),
+        "{e}"
+    );
 }
 
 #[test]
 fn extra_column_in_a_row_names_the_line() {
     let e = fit_fails(&format!("{}\n{}\n{},5\n", header(), row(0), row(1000)), &[]);
-    assert!(e.contains("data.csv line 3") && e.contains("extra columns"), "{e}");
+    assert!(
+        e.contains("data.csv line 3") && e.contains("extra columns"),
+        "{e}"
+    );
 }
 
 #[test]
 fn missing_value_in_a_row_names_the_line() {
     let short = row(1000).rsplit_once(',').unwrap().0.to_string();
     let e = fit_fails(&format!("{}\n{}\n{short}\n", header(), row(0)), &[]);
-    assert!(e.contains("data.csv line 3") && e.contains("missing columns"), "{e}");
+    assert!(
+        e.contains("data.csv line 3") && e.contains("missing columns"),
+        "{e}"
+    );
 }
 
 #[test]
 fn non_numeric_value_names_line_and_column() {
     let e = fit_fails(&with_cell("rss_anon_kib", "12k"), &[]);
-    assert!(e.contains("data.csv line 3 column rss_anon_kib") && e.contains("invalid digit"), "{e}");
+    assert!(
+        e.contains("data.csv line 3 column rss_anon_kib") && e.contains("invalid digit"),
+        "{e}"
+    );
 }
 
 #[test]
 fn nan_and_inf_are_rejected_with_their_column() {
     for bad in ["NaN", "inf", "-inf", "1.5"] {
         let e = fit_fails(&with_cell("cpu_user_ns", bad), &[]);
-        assert!(e.contains("line 3 column cpu_user_ns") && e.contains("not an integer"), "{bad}: {e}");
+        assert!(
+            e.contains("line 3 column cpu_user_ns") && e.contains("not an integer"),
+            "{bad}: {e}"
+        );
     }
 }
 
 #[test]
 fn negative_counter_is_rejected_with_its_column() {
     let e = fit_fails(&with_cell("disk_read_bytes", "-5"), &[]);
-    assert!(e.contains("line 3 column disk_read_bytes") && e.contains("negative"), "{e}");
+    assert!(
+        e.contains("line 3 column disk_read_bytes") && e.contains("negative"),
+        "{e}"
+    );
 }
 
 #[test]
 fn unknown_target_lists_the_known_ones() {
     let e = fit_fails(&format!("{}\n{}\n", header(), row(0)), &["--target", "gpu"]);
-    assert!(e.contains("unknown target \"gpu\"") && e.contains("cpu, rss, disk, net"), "{e}");
+    assert!(
+        e.contains("unknown target \"gpu\"") && e.contains("cpu, rss, disk, net"),
+        "{e}"
+    );
 }
 
 #[test]
 fn too_few_rows_for_the_split_says_why() {
-    let body: String = std::iter::once(header()).chain((0..40).map(|i| row(i * 1000))).collect::<Vec<_>>().join("\n");
+    let body: String = std::iter::once(header())
+        .chain((0..40).map(|i| row(i * 1000)))
+        .collect::<Vec<_>>()
+        .join("\n");
     let e = fit_fails(&body, &[]);
     assert!(e.contains("too few rows for the split"), "{e}");
 }
 
 #[test]
 fn too_short_capture_says_how_many_samples_a_row_needs() {
-    let body: String = std::iter::once(header()).chain((0..5).map(|i| row(i * 1000))).collect::<Vec<_>>().join("\n");
+    let body: String = std::iter::once(header())
+        .chain((0..5).map(|i| row(i * 1000)))
+        .collect::<Vec<_>>()
+        .join("\n");
     let e = fit_fails(&body, &[]);
-    assert!(e.contains("no supervised rows") && e.contains("consecutive samples"), "{e}");
+    assert!(
+        e.contains("no supervised rows") && e.contains("consecutive samples"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -289,14 +391,30 @@ fn folds_print_cross_validation_and_one_fold_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m");
     trainer()
-        .args(["fit", fixture().to_str().unwrap(), "--target", "cpu", "--n-estimators", "2", "--folds", "2"])
+        .args([
+            "fit",
+            fixture().to_str().unwrap(),
+            "--target",
+            "cpu",
+            "--n-estimators",
+            "2",
+            "--folds",
+            "2",
+        ])
         .arg("--out")
         .arg(&m)
         .assert()
         .success()
         .stdout(predicate::str::contains("2-fold cross-validation"));
     trainer()
-        .args(["fit", fixture().to_str().unwrap(), "--target", "cpu", "--folds", "1"])
+        .args([
+            "fit",
+            fixture().to_str().unwrap(),
+            "--target",
+            "cpu",
+            "--folds",
+            "1",
+        ])
         .arg("--out")
         .arg(&m)
         .assert()
