@@ -22,6 +22,12 @@ class Tap:
                     print(f"# {line}", flush=True)
         return cond
 
+    def todo(self, desc, cond, why):
+        """A known shortfall: reported as TAP TODO when it fails, so it is visible but not a failure."""
+        self.n += 1
+        status = "ok" if cond else "not ok"
+        print(f"{status} {self.n} - {desc} # TODO {why}", flush=True)
+
     def skip(self, desc, why):
         self.n += 1
         print(f"ok {self.n} - {desc} # SKIP {why}", flush=True)
