@@ -31,6 +31,8 @@ import time
 REGIME_ACTIVITY = {"quiet": 0.15, "normal": 0.5, "busy": 0.85}
 REGIME_SECONDS = (40, 120)
 PR_SET_CHILD_SUBREAPER = 36
+# A program a role runs is stopped after this long (TCG guests are slow): phases stay bounded.
+MAX_RUN_SECONDS = 150
 
 
 def set_comm(name):
@@ -39,9 +41,9 @@ def set_comm(name):
         f.write(name[:15])
 
 
-def regimes(seed, seconds):
+def regimes(mix, seed, seconds):
     """[(end_s, regime)] covering `seconds`, starting quiet so the first samples see idle roles."""
-    rng = random.Random(f"{seed}:regimes")
+    rng = random.Random(f"{mix}:{seed}:regimes")
     out, t, level = [], 0.0, "quiet"
     while t < seconds:
         t += rng.uniform(*REGIME_SECONDS)
@@ -56,7 +58,7 @@ class Role:
     def __init__(self, mix, name):
         self.mix = mix
         self.name = name
-        self.rng = random.Random(f"{mix.seed}:{name}")
+        self.rng = random.Random(f"{mix.name}:{mix.seed}:{name}")
         self.dir = os.path.join(mix.scratch, name)
         os.makedirs(self.dir, exist_ok=True)
 
@@ -111,11 +113,11 @@ class Role:
         return os.path.join(self.dir, name)
 
     # -- programs ------------------------------------------------------------------------------------
-    def run(self, args, timeout=None, shell=False, env=None, stdin=None, stdout=subprocess.DEVNULL):
+    def run(self, args, timeout=MAX_RUN_SECONDS, shell=False, env=None, stdin=None, stdout=subprocess.DEVNULL):
         """Runs a program (or a `bash -c` line) to completion, killed at its timeout or the deadline.
 
         Returns its exit status, or None when it was killed."""
-        limit = self.left() if timeout is None else min(timeout, self.left())
+        limit = min(timeout, self.left())
         if limit <= 0.5:
             return None
         cmd = ["bash", "-c", args] if shell else args
@@ -126,6 +128,8 @@ class Role:
             return p.wait(timeout=limit)
         except subprocess.TimeoutExpired:
             kill_group(p)
+            if limit == timeout:
+                self.log(f"killed after {timeout} s: {args if shell else ' '.join(args)}"[:160])
             return None
 
     def spawn(self, args, stdin=subprocess.DEVNULL, env=None):
@@ -195,7 +199,7 @@ class Mix:
             sys.exit(f"{name}: scratch directory {base} does not exist")
         self.scratch = os.path.join(base, f"{name}.{os.getpid()}")
         self.prep = os.path.join(base, f"{name}.prep")
-        self.schedule = regimes(self.seed, self.seconds)
+        self.schedule = regimes(name, self.seed, self.seconds)
         self.roles = []
         self.required = set()
         self.preparations = []
@@ -222,6 +226,7 @@ class Mix:
         if self.prepare_only:
             print(f"{self.name}: prepared {self.prep}", flush=True)
             return
+        set_comm(self.name)
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         os.makedirs(self.scratch)
