@@ -388,4 +388,42 @@ mod tests {
         assert!(snap.threads >= 1);
         assert!(snap.vm_kib > 0);
     }
+
+    #[test]
+    fn samples_match_proc_for_cpu_burner() {
+        let mut burner = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .expect("sh runs");
+        let dir = std::env::temp_dir().join(format!("procperf-collect-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("c.csv");
+        let opts = CollectOptions {
+            seconds: 0.8,
+            interval_ms: 200,
+            out: out.clone(),
+            quiet: true,
+        };
+        let summary = run(&opts);
+        burner.kill().ok();
+        burner.wait().ok();
+        let summary = summary.expect("collect runs");
+        assert!(summary.rows > 0 && summary.passes >= 4);
+        let samples = crate::data::read_samples(&out, false).unwrap();
+        let rows: Vec<_> = samples
+            .rows
+            .iter()
+            .filter(|r| r.pid == burner.id())
+            .collect();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(rows.len() >= 2, "the burner was sampled after its baseline");
+        let cpu_ns: u64 = rows
+            .iter()
+            .map(|r| r.sample.cpu_user_ns + r.sample.cpu_sys_ns)
+            .sum();
+        assert!(cpu_ns > 0, "a busy loop used CPU");
+        assert!(rows
+            .iter()
+            .all(|r| r.sample.interval_ns > 0 && r.sample.threads == 1));
+    }
 }
