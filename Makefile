@@ -4,10 +4,11 @@
 #   make demo         boot the release kernel in QEMU, load the module, show what it publishes
 #   make test         every test: host crates, then QEMU tests on the debug kernel
 #   make setup        install packages and tools (every other target runs it when needed)
+#   make model        regenerate the embedded default model from reference workloads in QEMU
 SHELL := /bin/bash
 KVARIANT ?= release
 
-.PHONY: all module setup kernels demo test test-host test-kernel clean
+.PHONY: all module setup kernels demo test test-host test-kernel model model-fit clean
 all: module
 
 module:
@@ -30,6 +31,14 @@ test-host:
 
 test-kernel:
 	@scripts/test --kernel-only
+
+# The default model: record the reference workloads in QEMU, fit, export (about 20 min);
+# model-fit refits from the committed data/reference CSVs only.
+model:
+	@scripts/model
+
+model-fit:
+	@scripts/model --fit-only
 
 clean:
 	rm -rf build target

@@ -27,7 +27,7 @@ use kernel::{
 };
 
 /// Slots in the table: at most this many processes are accounted at once.
-pub(crate) const CAPACITY: usize = 16384;
+pub(crate) const CAPACITY: usize = 8192;
 
 /// Cumulative accounting for one process, as the sampler reads it.
 #[derive(Clone, Copy, Default)]

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The `samples` stream: one CSV row per process per pass, for data collection.
 //!
-//! Rows live in a ring of fixed-size slots allocated at load ([`RING_ROWS`] × [`ROW_MAX`] bytes), so
-//! a row is written and read whole — never torn — and memory is fixed. Each open file is a reader
+//! Rows live in a ring of fixed-size slots ([`RING_ROWS`] × [`ROW_MAX`] bytes), so a row is written
+//! and read whole — never torn — and memory is fixed. The ring is allocated when the stream is first
+//! opened (most users never collect data) and kept until unload. Each open file is a reader
 //! with its own position; it first receives the header (`model::sample::ROW_PREFIX` then
 //! `model::sample::COLUMNS`), then every row written after it opened. A reader that falls more than
 //! [`RING_ROWS`] rows behind skips to the oldest row still held, and the skipped rows are counted in
@@ -58,10 +59,9 @@ pub(crate) struct Reader {
 
 impl Samples {
     pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
-        let slots = KVVec::from_elem([0u8; ROW_MAX], RING_ROWS, GFP_KERNEL)?;
-        let lens = KVVec::from_elem(0u16, RING_ROWS, GFP_KERNEL)?;
+        let empty = Ring { slots: KVVec::new(), lens: KVVec::new(), next: 0, readers: 0 };
         Ok(try_pin_init!(Self {
-            ring <- new_mutex!(Ring { slots, lens, next: 0, readers: 0 }, "procperf_samples"),
+            ring <- new_mutex!(empty, "procperf_samples"),
             more <- new_condvar!("procperf_samples_more"),
             emitted: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
@@ -198,6 +198,16 @@ impl super::debugfs::Stream for Samples {
         let mut w = SliceWriter { buf: &mut r.pending, len: 0 };
         format_header(&mut w).map_err(|_| EINVAL)?;
         r.pending_len = w.len;
+        if self.ring.lock().slots.is_empty() {
+            // First reader: allocate outside the lock (a pass may be writing), then install.
+            let slots = KVVec::from_elem([0u8; ROW_MAX], RING_ROWS, GFP_KERNEL)?;
+            let lens = KVVec::from_elem(0u16, RING_ROWS, GFP_KERNEL)?;
+            let mut ring = self.ring.lock();
+            if ring.slots.is_empty() {
+                ring.slots = slots;
+                ring.lens = lens;
+            }
+        }
         let mut ring = self.ring.lock();
         ring.readers = ring.readers.saturating_add(1);
         r.next = ring.next;
