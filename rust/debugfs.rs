@@ -459,10 +459,10 @@ unsafe extern "C" fn read_stream(
     len: usize,
     _pos: *mut bindings::loff_t,
 ) -> isize {
-    // SAFETY: `private_data` was set by `open_stream` and lives until `release_stream`. Reads of
-    // one open file never overlap: debugfs files are regular files, which get FMODE_ATOMIC_POS
-    // (kept by `nonseekable_open`), so the VFS serialises them with `f_pos_lock` whenever the file
-    // is shared; hence the `&mut` to the reader state is exclusive.
+    // Reads of one open file never overlap: debugfs files are regular files, which get
+    // FMODE_ATOMIC_POS (kept by `nonseekable_open`), so the VFS serialises them with `f_pos_lock`
+    // whenever the file is shared; hence the `&mut` to the reader state is exclusive.
+    // SAFETY: `private_data` was set by `open_stream` and lives until `release_stream`.
     unsafe {
         let os = &*(*file).private_data.cast::<OpenStream>();
         let Some(fns) = (*os.entry).stream else { return EINVAL.to_errno() as isize };

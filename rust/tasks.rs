@@ -161,10 +161,9 @@ pub(crate) fn read(task: &Task) -> Counters {
     let t = raw(task);
     {
         let _rcu = RcuGuard::new();
-        // SAFETY: we hold a reference to `t`, which keeps `t->signal` allocated (it is freed with
-        // the task_struct). Under RCU the `signal->thread_head` list may be walked
-        // (for_each_thread) and every entry is a live task_struct. Counters are read without locks,
-        // as /proc does; each is a naturally aligned word.
+        // Counters are read without locks, as /proc does; each is a naturally aligned word.
+        // SAFETY: our reference to `t` keeps `t->signal` allocated (freed with the task_struct);
+        // under RCU `signal->thread_head` may be walked (for_each_thread), each entry live.
         unsafe {
             let sig = read_volatile(addr_of!((*t).signal));
             if sig.is_null() {
