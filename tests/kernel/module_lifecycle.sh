@@ -22,11 +22,11 @@ modes_are_root_only() {
   local f bad=0
   for f in "$PP_DEBUGFS"/*; do
     m=$(stat -c '%a %U' "$f")
-    case "$m" in "400 root"|"600 root") ;; *) echo "$f: mode/owner $m"; bad=1 ;; esac
+    case "$m" in "400 root"|"600 root"|"200 root") ;; *) echo "$f: mode/owner $m"; bad=1 ;; esac
   done
   return $bad
 }
-check "every file is root-only (0400 or 0600, owner root)" modes_are_root_only
+check "every file is root-only (0400, 0600 or write-only 0200, owner root)" modes_are_root_only
 
 # Even with debugfs opened up to everyone, the files' own modes refuse a non-root reader.
 mount -o remount,mode=0755 /sys/kernel/debug
