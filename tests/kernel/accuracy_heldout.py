@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# procperf-test-kernel: release
 """Guest test: on workloads the default model never saw, its CPU forecasts beat the naive ones.
 
 Runs scripts/workloads/heldout-mix (programs and patterns absent from the training mix) with the
@@ -6,7 +7,8 @@ embedded default model at the default 1 s interval, snapshots `predictions.csv` 
 every forecast of the mean CPU over the next 5 intervals against what happened, on rows where the
 process was busy now or ahead (>= 1 % CPU). The forest's MAE must be below persistence's and the
 EWMA baseline's (alpha from the model's manifest; not reached yet, reported as TAP TODO). Reports
-the ratios and the interval coverage.
+the ratios and the interval coverage. Runs on the release kernel, like the training data: the debug
+kernel's KASAN slowdown would change the workload being forecast.
 """
 import json, os, subprocess, sys, time
 
