@@ -9,7 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$repo/tests/splat/splat.c" "$repo/tests/splat/Kbuild" "$work/"
 make -s -C "$PP_KDIR" M="$work" $(kmake_vars) modules >/dev/null
-"$repo/tests/vm" --kernel "$PP_KDIR" --log "$work/console.log" --timeout 300 \
+"$repo/tests/vm" --kernel "$PP_KDIR" --log "$work/console.log" --timeout 900 \
   -- insmod "$work/procperf_splat.ko"
 if "$repo/tests/splat-check" "$work/console.log" > "$work/report"; then
   echo "FAIL: the splat detector passed a console with a deliberate WARN"
