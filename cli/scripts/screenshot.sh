@@ -13,9 +13,8 @@ cd "$(dirname "$0")/../.."
 cols=160 rows=45 font_px=14 cell_w=8.5 line_px=17 pad=12
 target_dir=${CARGO_TARGET_DIR:-target}
 fixture=cli/tests/data/predictions-recorded.csv
-socket=procperf-screenshot-$$
 tmp=$(mktemp -d)
-tmux_() { tmux -u -f /dev/null -L "$socket" "$@"; }
+tmux_() { tmux -u -f /dev/null -S "$tmp/tmux.sock" "$@"; }
 cleanup() { tmux_ kill-server 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 

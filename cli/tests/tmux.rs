@@ -17,7 +17,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 /// The selection mark in front of the selected row (`ui::SELECTED`).
 const SELECTED: &str = "▶ ";
 
-/// A tmux server of our own (its own socket), killed on drop.
+/// A tmux server of our own (its socket in our scratch directory), killed on drop.
 struct Tmux {
     socket: String,
     dir: PathBuf,
@@ -29,10 +29,10 @@ impl Tmux {
         if Command::new("tmux").arg("-V").output().is_err() {
             panic!("install tmux (scripts/setup does)");
         }
-        let socket = format!("procperf-test-{}", std::process::id());
-        let dir = std::env::temp_dir().join(&socket);
+        let dir = std::env::temp_dir().join(format!("procperf-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("tmux.sock").display().to_string();
         Self { socket, dir }
     }
 
@@ -59,7 +59,7 @@ impl Tmux {
 
     fn run(&self, args: &[&str]) -> Output {
         Command::new("tmux")
-            .args(["-u", "-f", "/dev/null", "-L", &self.socket])
+            .args(["-u", "-f", "/dev/null", "-S", &self.socket])
             .args(args)
             .env("LANG", "C.UTF-8")
             .env("TERM", "xterm-256color")
