@@ -8,6 +8,7 @@
 //!     samples CSV ──> data ──> dataset (group, runs, windows, split) ──> preprocess ──> linear / forest
 //!                      ▲                                                       │
 //!                   collect                             metrics, conformal <───┴──> export (blob) ──> report
+//!                                                                                 └──> html_report (one page: charts, tables)
 //! ```
 //!
 //! Features and targets are never computed here: `procperf_model` owns them, so what is trained is
@@ -23,6 +24,7 @@ pub mod dataset;
 pub mod evaluate;
 pub mod export;
 pub mod forest;
+pub mod html_report;
 pub mod linear;
 pub mod metrics;
 pub mod preprocess;

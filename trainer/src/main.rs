@@ -54,6 +54,17 @@ enum Cmd {
     },
     /// Score a blob on every row of a samples CSV, beside the naive baselines.
     Eval { model: PathBuf, data: PathBuf },
+    /// One self-contained HTML page about a fitted model on a samples CSV: errors beside the
+    /// baselines, predicted vs actual, residuals, coverage, busiest processes, features.
+    Report {
+        /// A `trainer fit --out` directory (model.bin, model.json, metrics.json).
+        model_dir: PathBuf,
+        /// Samples CSV (`.gz` / `.xz` are decompressed).
+        data: PathBuf,
+        /// Output HTML file.
+        #[arg(long, short, default_value = "report.html")]
+        out: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -240,6 +251,30 @@ fn run(cli: Cli) -> Result<()> {
                     writeln!(stdout)?;
                     trainer::report::write_scores(stdout, s)?;
                 }
+            }
+        }
+        Cmd::Report {
+            model_dir,
+            data,
+            out,
+        } => {
+            let s = trainer::html_report::run(&trainer::html_report::ReportOptions {
+                model: model_dir,
+                data,
+                out,
+                quiet: json,
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s)?);
+            } else {
+                eprintln!(
+                    "wrote {} ({} KiB, {} charts, {} rows) in {:.1} s",
+                    s.out,
+                    s.bytes.div_ceil(1024),
+                    s.charts,
+                    s.rows,
+                    s.seconds
+                );
             }
         }
     }
