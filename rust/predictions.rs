@@ -203,6 +203,14 @@ impl Show for ModelInfoFile {
             }
         }
         emit(writeln!(out))?;
+        // The EWMA factor of each target's base level (1000 = changes from the newest level).
+        emit(write!(out, "base_alpha_permille"))?;
+        for t in Target::ALL {
+            if let Some(tm) = m.target(t) {
+                emit(write!(out, " {}={}", t.name(), tm.base.permille()))?;
+            }
+        }
+        emit(writeln!(out))?;
         emit(writeln!(out, "trees {}", s.trees))?;
         emit(writeln!(out, "max_depth {}", s.max_depth))?;
         emit(writeln!(out, "nodes {}", s.nodes))?;

@@ -18,7 +18,6 @@ use super::{
     kvec::truncate,
     model::{
         blob::Prediction,
-        features::compute_window,
         history::History,
         sample::RawSample,
         schema::N_TARGETS,
@@ -388,7 +387,7 @@ impl Sampler {
                     // SAFETY: plain clock reads.
                     let p0 = unsafe { bindings::ktime_get() };
                     e.levels = current_levels(&window);
-                    e.pred = Some(model.view().predict_all(&compute_window(&window), &e.levels));
+                    e.pred = Some(model.view().predict_window(&window));
                     // SAFETY: as above.
                     predict_ns += unsafe { bindings::ktime_get() }.saturating_sub(p0).max(0) as u64;
                     predicted += 1;

@@ -2,7 +2,7 @@
 # Takes the README screenshot of `procperf top`: docs/top.png (colours) and docs/top.txt (text).
 #
 # Runs `procperf top --replay` on the recorded fixture in a detached 160x45 tmux session, lets it
-# build up history, sorts by network (so the charts show CPU and NET for the busiest network
+# build up history, sorts by disk (so the charts show CPU and DISK for the busiest disk
 # process), captures the pane with its colours (`capture-pane -e`), turns the ANSI text into a
 # small HTML page (monospace grid, dark background) and screenshots that with headless Chromium.
 #
@@ -33,10 +33,10 @@ wait_pass() {
     echo "screenshot: never saw pass $1" >&2
     exit 1
 }
-# Select the busiest network process late in the recording, then capture a few passes later,
+# Select the busiest disk process late in the recording, then capture a few passes later,
 # when the charts hold most of the recording.
 wait_pass '4[0-4]'
-tmux_ send-keys -t top n Home
+tmux_ send-keys -t top d Home
 wait_pass '5[0-8]'
 tmux_ send-keys -t top q
 

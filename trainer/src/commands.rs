@@ -217,7 +217,8 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
         let q = qerr.iter().find(|(t, _)| *t == fit.target).map(|(_, e)| *e);
         details.push(TargetDetails {
             target: fit.target.name().into(),
-            ewma_alpha: fit.ewma_alpha,
+            ewma_alpha: crate::baseline::alpha_f64(fit.ewma_alpha),
+            base_alpha: crate::baseline::alpha_f64(fit.base),
             train_mean_delta: fit.train_mean,
             preprocessing: fit.pipeline.report.clone(),
             linear_mae_active_clipped: mae_active(&fit.clipped_linear_deltas(&test)),
@@ -232,12 +233,12 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             linear_r2_change: r2_change(
                 &test,
                 fit.target,
-                &train::linear_deltas(&fit.linear, &test),
+                &fit.linear_changes(&test),
             ),
             forest_r2_change: r2_change(
                 &test,
                 fit.target,
-                &train::forest_deltas(&fit.forest, &test),
+                &fit.forest_changes(&test),
             ),
             quant_max_abs_err_linear: q.map(|e| e.linear_max),
             quant_mean_abs_err_linear: q.map(|e| e.linear_mean),
@@ -267,7 +268,7 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             .iter()
             .map(|f| BaselineParams {
                 target: f.target.name().into(),
-                ewma_alpha: f.ewma_alpha,
+                ewma_alpha: crate::baseline::alpha_f64(f.ewma_alpha),
                 train_mean_delta: f.train_mean,
             })
             .collect(),
@@ -375,8 +376,9 @@ fn blob_predictions(model: &ModelRef<'_>, ds: &Dataset, target: Target) -> Optio
     Some(
         (0..ds.len())
             .map(|i| {
+                let base = model.base_levels(&ds.past[i])[target.index()];
                 let p = model
-                    .predict(target, ds.row(i), ds.level(i, target))
+                    .predict(target, ds.row(i), base)
                     .expect("target present");
                 [p.linear, p.forest, p.forest_lo, p.forest_hi]
             })
@@ -433,13 +435,14 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
     let mut all = Vec::new();
     for t in Target::ALL {
         let Some(tm) = model.target(t) else { continue };
-        // Predicted changes straight from the fixed-point evaluators (evaluate() clamps levels at 0
-        // as ModelRef::predict does, and needs the unclamped change for the band).
+        // Predicted changes from the current level straight from the fixed-point evaluators plus
+        // the blob's base (evaluate() clamps levels at 0 as ModelRef::predict does, and needs the
+        // unclamped change for the band).
         let lin_raw: Vec<f64> = (0..ds.len())
-            .map(|i| tm.linear.predict_delta(ds.row(i)) as f64)
+            .map(|i| ds.base_delta(i, t, tm.base) + tm.linear.predict_delta(ds.row(i)) as f64)
             .collect();
         let forest_raw: Vec<f64> = (0..ds.len())
-            .map(|i| tm.forest.predict_delta(ds.row(i)) as f64)
+            .map(|i| ds.base_delta(i, t, tm.base) + tm.forest.predict_delta(ds.row(i)) as f64)
             .collect();
         let iv = |o: procperf_model::blob::IntervalOffsets| Interval {
             lo: o.lo as f64,
@@ -461,11 +464,13 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
                 deltas: vec![b.train_mean_delta; ds.len()],
                 interval: None,
             });
-            preds.push(Predictions {
-                model: "ewma".into(),
-                deltas: crate::baseline::ewma_deltas(&ds, t, b.ewma_alpha),
-                interval: None,
-            });
+            if let Some(a) = crate::baseline::alpha_from_f64(b.ewma_alpha) {
+                preds.push(Predictions {
+                    model: "ewma".into(),
+                    deltas: crate::baseline::ewma_deltas(&ds, t, a),
+                    interval: None,
+                });
+            }
         }
         preds.push(Predictions {
             model: "linear".into(),

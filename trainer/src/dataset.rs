@@ -17,6 +17,7 @@ use procperf_model::features::ACTIVE_CPU_PERMILLE;
 use procperf_model::history::HISTORY_LEN;
 use procperf_model::sample::RawSample;
 use procperf_model::schema::{Target, HORIZON, N_FEATURES, N_TARGETS};
+use procperf_model::target::BaseAlpha;
 use procperf_model::window;
 
 use crate::data::Samples;
@@ -48,6 +49,8 @@ pub struct Dataset {
     /// Row-major, `N_FEATURES` per row.
     pub x: Vec<i32>,
     pub levels: Vec<[i64; N_TARGETS]>,
+    /// Each target's level in each slot of the row's window (what base levels come from).
+    pub past: Vec<[[i64; HISTORY_LEN]; N_TARGETS]>,
     pub targets: Vec<[i32; N_TARGETS]>,
     pub meta: Vec<RowMeta>,
     pub comms: Vec<String>,
@@ -78,6 +81,16 @@ impl Dataset {
     pub fn level(&self, i: usize, target: Target) -> i64 {
         self.levels[i][target.index()]
     }
+    /// Base level minus current level of `target` at row `i`: the change a model's output is
+    /// added to (0 for [`BaseAlpha::PERSISTENCE`]).
+    pub fn base_delta(&self, i: usize, target: Target, base: BaseAlpha) -> f64 {
+        let t = target.index();
+        (base.level(&self.past[i][t]) - self.levels[i][t]) as f64
+    }
+    /// [`Self::base_delta`] of every row.
+    pub fn base_deltas(&self, target: Target, base: BaseAlpha) -> Vec<f64> {
+        (0..self.len()).map(|i| self.base_delta(i, target, base)).collect()
+    }
     /// The true future level of `target` at row `i`: current level plus learned change.
     pub fn truth_level(&self, i: usize, target: Target) -> f64 {
         (self.levels[i][target.index()] + self.targets[i][target.index()] as i64) as f64
@@ -99,6 +112,7 @@ impl Dataset {
         Dataset {
             x,
             levels: idx.iter().map(|&i| self.levels[i]).collect(),
+            past: idx.iter().map(|&i| self.past[i]).collect(),
             targets: idx.iter().map(|&i| self.targets[i]).collect(),
             meta: idx.iter().map(|&i| self.meta[i]).collect(),
             comms: self.comms.clone(),
@@ -168,6 +182,7 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
                 let src = &rows[run_rows[r.end]];
                 ds.x.extend_from_slice(r.features);
                 ds.levels.push(*r.levels);
+                ds.past.push(*r.past);
                 ds.targets.push(*r.targets);
                 ds.meta.push(RowMeta {
                     t_ms: src.t_ms,
@@ -213,7 +228,28 @@ pub const CALIBRATION_FRACTION: f64 = 0.2;
 /// Weight of an idle row relative to an active one when group splits share out rows.
 pub const IDLE_ROW_WEIGHT: f64 = 0.02;
 
-/// Groups in seeded random order, then greedily filled into parts of the wanted row shares.
+/// What a group of rows is active in, rarest first: groups are shared out per stratum, so that a
+/// target only a few programs exercise (network, in the reference mix: 4 of 290 programs) has
+/// active rows in every part whenever it has enough programs, instead of all of them landing on
+/// one side by chance.
+fn stratum(ds: &Dataset, rows: &[usize]) -> u8 {
+    let moves = |t: Target| {
+        rows.iter()
+            .any(|&i| ds.level(i, t) > 0 || ds.targets[i][t.index()] != 0)
+    };
+    if moves(Target::Net) {
+        0
+    } else if moves(Target::Disk) {
+        1
+    } else if rows.iter().any(|&i| ds.is_active(i)) {
+        2
+    } else {
+        3
+    }
+}
+
+/// Groups in seeded random order, then, per [`stratum`], greedily filled into parts of the wanted
+/// row shares. A stratum with fewer groups than parts goes to the last part (training).
 fn group_assignment(ds: &Dataset, idx: &[usize], shares: &[f64], seed: u64) -> Vec<Vec<usize>> {
     let mut per_group: HashMap<u32, Vec<usize>> = HashMap::new();
     for &i in idx {
@@ -240,19 +276,35 @@ fn group_assignment(ds: &Dataset, idx: &[usize], shares: &[f64], seed: u64) -> V
             })
             .sum()
     };
-    let total = weight(idx);
     let mut parts: Vec<Vec<usize>> = vec![Vec::new(); shares.len() + 1];
-    let mut part = 0;
-    let mut filled = 0.0;
-    for g in groups {
-        // The last part (the remainder) takes whatever the share-bound parts did not.
-        while part < shares.len() && filled >= shares[part] * total && !parts[part].is_empty() {
-            part += 1;
-            filled = 0.0;
+    for st in 0..4u8 {
+        let members: Vec<u32> = groups
+            .iter()
+            .copied()
+            .filter(|g| stratum(ds, &per_group[g]) == st)
+            .collect();
+        if members.len() < parts.len() {
+            for g in &members {
+                parts[shares.len()].extend_from_slice(&per_group[g]);
+            }
+            continue;
         }
-        let rows = &per_group[&g];
-        filled += weight(rows);
-        parts[part].extend_from_slice(rows);
+        let total: f64 = members.iter().map(|g| weight(&per_group[g])).sum();
+        let mut part = 0;
+        let mut filled = 0.0;
+        let mut taken = 0usize;
+        for g in members {
+            // The last part (the remainder) takes whatever the share-bound parts did not.
+            while part < shares.len() && filled >= shares[part] * total && taken > 0 {
+                part += 1;
+                filled = 0.0;
+                taken = 0;
+            }
+            let rows = &per_group[&g];
+            filled += weight(rows);
+            taken += 1;
+            parts[part].extend_from_slice(rows);
+        }
     }
     for p in &mut parts {
         p.sort_unstable();
@@ -482,6 +534,25 @@ pub(crate) mod tests {
             }
         }
         s
+    }
+
+    #[test]
+    fn group_split_spreads_a_rare_target_over_every_part() {
+        // 40 programs; only 4 use the network, like the reference mix.
+        let mut s = synthetic(40, 40, 40);
+        for r in &mut s.rows {
+            if r.comm < 4 {
+                r.sample.net_rx_bytes = 50_000 * (r.t_ms / 1000 % 3);
+            }
+        }
+        let ds = build(&s, true);
+        for seed in 0..10 {
+            let sp = split(&ds, SplitBy::Group, seed).unwrap();
+            for (name, part) in [("train", &sp.train), ("calibration", &sp.calibration), ("test", &sp.test)] {
+                let net = part.iter().any(|&i| ds.level(i, Target::Net) > 0);
+                assert!(net, "seed {seed}: no network program in {name}");
+            }
+        }
     }
 
     #[test]

@@ -97,6 +97,7 @@ pub fn model_f64(
     let mut targets: [Option<TargetModelF64>; N_TARGETS] = Default::default();
     for f in fits {
         targets[f.target.index()] = Some(TargetModelF64 {
+            base: f.base,
             linear: f.linear.clone(),
             forest: f.forest.clone(),
         });

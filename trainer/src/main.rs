@@ -127,6 +127,9 @@ struct FitArgs {
     /// is fitted on the calibration rows).
     #[arg(long)]
     no_shrink: bool,
+    /// Learn changes from the newest level instead of from the EWMA baseline's level.
+    #[arg(long)]
+    base_current: bool,
     /// Nominal coverage of the conformal intervals.
     #[arg(long, default_value_t = 0.8)]
     coverage: f64,
@@ -178,6 +181,7 @@ fn fit_options(a: FitArgs, quiet: bool) -> Result<FitOptions> {
             coverage: a.coverage,
             target_clip_quantile: a.target_clip_quantile,
             shrink: !a.no_shrink,
+            base_ewma: !a.base_current,
         },
         save_matrix: a.save_matrix,
         quiet,

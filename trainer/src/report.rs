@@ -24,6 +24,9 @@ pub struct DataSummary {
 pub struct TargetDetails {
     pub target: String,
     pub ewma_alpha: f64,
+    /// EWMA factor of the base level the models' changes are added to (1 = newest level).
+    #[serde(default = "one")]
+    pub base_alpha: f64,
     pub train_mean_delta: f64,
     pub preprocessing: Vec<String>,
     /// Test MAE (active rows) of the float linear model with the training clip bounds applied,
@@ -132,8 +135,10 @@ pub fn write_fit(out: &mut dyn Write, r: &FitReport) -> io::Result<()> {
         write_scores(out, s)?;
         writeln!(
             out,
-            "  ewma alpha {:.2}; linear fit {:.2} s, forest fit {:.2} s ({} nodes); changes shrunk by {:.2} (linear), {:.2} (forest)",
-            det.ewma_alpha, det.linear_fit_s, det.forest_fit_s, det.forest_nodes, det.shrink_linear, det.shrink_forest
+            "  ewma alpha {:.2}; models add their change to {}; linear fit {:.2} s, forest fit {:.2} s ({} nodes); changes shrunk by {:.2} (linear), {:.2} (forest)",
+            det.ewma_alpha,
+            if det.base_alpha < 1.0 { format!("the EWMA (alpha {:.2})", det.base_alpha) } else { "the newest level".to_string() },
+            det.linear_fit_s, det.forest_fit_s, det.forest_nodes, det.shrink_linear, det.shrink_forest
         )?;
         for line in &det.preprocessing {
             writeln!(out, "  preprocess {line}")?;
@@ -199,4 +204,8 @@ pub fn write_cv(out: &mut dyn Write, cv: &CvSummary) -> io::Result<()> {
         writeln!(out, "  {:<5} {}", t.target, cells.join("  "))?;
     }
     Ok(())
+}
+
+fn one() -> f64 {
+    1.0
 }

@@ -30,7 +30,8 @@
 //! | size | field |
 //! |---|---|
 //! | 1 | linear weight fraction bits, 32..=62 |
-//! | 3 | reserved, 0 |
+//! | 1 | reserved, 0 |
+//! | 2 | base EWMA factor, permille, 1..=1000 ([`BaseAlpha`]; 1000 = newest level) |
 //! | 8 | intercept, `i64` Q16 target units |
 //! | 4 + 4 | linear interval offsets lo, hi (`i32` target units, lo <= hi) |
 //! | 8 N | weights, `i64` in Q(fraction bits) |
@@ -44,6 +45,9 @@
 //! | 4 per node | threshold or leaf value, `i32` |
 //! | 2 per node | right-child offset, `u16` |
 //!
+//! Both models predict a change from the target's base level (an EWMA of the window's levels
+//! with the section's factor, see [`BaseAlpha`]); a prediction's level is `base + delta`.
+//!
 //! The interval offsets are the trainer's split-conformal residual quantiles (measured on a
 //! calibration set, at the nominal coverage): a prediction's band is `[delta + lo, delta + hi]`.
 //! They are NOT derived from the spread of tree outputs, which does not cover.
@@ -53,15 +57,15 @@
 use super::crc32::crc32;
 use super::features::compute_window;
 use super::forest::{self, ForestError, ForestRef, Lanes, MAX_FOREST_NODES, MAX_TREES};
-use super::history::History;
+use super::history::{History, Slot, HISTORY_LEN};
 use super::linear::LinearRef;
 use super::schema::{Target, N_FEATURES, N_TARGETS, SCHEMA_ID};
-use super::target::{current_levels, level_from_delta};
+use super::target::{level_from_delta, window_levels, BaseAlpha};
 
 /// First 8 bytes of every blob.
 pub const MAGIC: [u8; 8] = *b"PPMODEL\0";
 /// Version of this layout; a blob of another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Bytes before the first target section.
 pub const HEADER_LEN: usize = 36;
 /// Largest accepted blob (4 targets of 65535-node forests fit in 1.9 MB).
@@ -110,6 +114,11 @@ pub enum ParseError {
         /// Index of the target.
         target: usize,
     },
+    /// A base EWMA factor outside 1..=1000 permille.
+    Base {
+        /// Index of the target.
+        target: usize,
+    },
     /// An interval has lo > hi.
     Interval {
         /// Index of the target.
@@ -139,6 +148,7 @@ impl ParseError {
             Self::Header => "invalid header field",
             Self::Truncated { .. } => "target section cut short",
             Self::Linear { .. } => "invalid linear model",
+            Self::Base { .. } => "base EWMA factor outside 1..=1000 permille",
             Self::Interval { .. } => "interval lower offset above upper offset",
             Self::Forest { .. } => "invalid forest",
             Self::Metadata => "invalid metadata section",
@@ -153,7 +163,10 @@ impl core::fmt::Display for ParseError {
             Self::Version { found } => write!(f, " ({found}, expected {FORMAT_VERSION})"),
             Self::Schema { found } => write!(f, " ({found:#010x}, expected {SCHEMA_ID:#010x})"),
             Self::Forest { target, error } => write!(f, " (target {target}: {error:?})"),
-            Self::Truncated { target } | Self::Linear { target } | Self::Interval { target } => {
+            Self::Truncated { target }
+            | Self::Linear { target }
+            | Self::Base { target }
+            | Self::Interval { target } => {
                 write!(f, " (target {target})")
             }
             _ => Ok(()),
@@ -175,6 +188,8 @@ pub struct IntervalOffsets {
 /// The two models of one target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TargetModelRef<'a> {
+    /// The EWMA factor of the base level the predicted changes are added to.
+    pub base: BaseAlpha,
     /// The linear model.
     pub linear: LinearRef<'a>,
     /// Its interval offsets.
@@ -186,7 +201,7 @@ pub struct TargetModelRef<'a> {
 }
 
 impl TargetModelRef<'_> {
-    /// Levels from the current level and the two predicted changes, with their intervals.
+    /// Levels from the base level and the two predicted changes, with their intervals.
     fn prediction(&self, level: i64, linear: i64, forest: i64) -> Prediction {
         let at = |delta: i64, offset: i32| {
             level_from_delta(level, delta.saturating_add(i64::from(offset)))
@@ -227,19 +242,23 @@ pub struct Prediction {
 /// use procperf_model::features::compute;
 /// use procperf_model::schema::Target;
 /// use procperf_model::synth::{busy_history, random_model};
-/// use procperf_model::target::{current_levels_of, display_milli};
+/// use procperf_model::target::{display_milli, window_levels};
 ///
 /// // What the trainer exports (here an untrained synthetic model) and the kernel loads:
 /// let bytes = random_model(1, 8, 4).quantize().unwrap().to_checked_bytes().unwrap();
 /// let model = parse(&bytes).unwrap();
 ///
-/// // Per process per pass: features and current levels from its history, then predict.
+/// // Per process per pass: the window of its history, then every target's prediction.
 /// let history = busy_history(7);
-/// let features = compute(&history).unwrap();
-/// let levels = current_levels_of(&history).unwrap();
-/// let cpu = model.predict(Target::Cpu, &features, levels[Target::Cpu.index()]).unwrap();
+/// let window = history.window().unwrap();
+/// let cpu = model.predict_window(&window)[Target::Cpu.index()].unwrap();
 /// assert!(cpu.forest_lo <= cpu.forest && cpu.forest <= cpu.forest_hi);
 /// let _percent_milli = display_milli(Target::Cpu, cpu.forest);
+///
+/// // The same, one step at a time: features, base level, prediction.
+/// let features = compute(&history).unwrap();
+/// let base = model.base_levels(&window_levels(&window));
+/// assert_eq!(model.predict(Target::Cpu, &features, base[Target::Cpu.index()]), Some(cpu));
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -271,41 +290,59 @@ impl<'a> ModelRef<'a> {
         self.targets.get(target.index()).and_then(Option::as_ref)
     }
 
-    /// Predicts one target from a feature vector and the target's current level.
+    /// Every target's base level from the window's levels (`past` as from [`window_levels`]);
+    /// the newest level for a target without models.
+    pub fn base_levels(&self, past: &[[i64; HISTORY_LEN]; N_TARGETS]) -> [i64; N_TARGETS] {
+        let mut out = [0i64; N_TARGETS];
+        for ((o, t), p) in out.iter_mut().zip(&self.targets).zip(past) {
+            *o = t.as_ref().map_or(BaseAlpha::PERSISTENCE, |t| t.base).level(p);
+        }
+        out
+    }
+
+    /// Predicts one target from a feature vector and the target's base level.
     pub fn predict(
         &self,
         target: Target,
         features: &[i32; N_FEATURES],
-        level: i64,
+        base: i64,
     ) -> Option<Prediction> {
         let m = self.target(target)?;
         let linear = m.linear.predict_delta(features);
         let forest = m.forest.predict_delta(features);
-        Some(m.prediction(level, linear, forest))
+        Some(m.prediction(base, linear, forest))
     }
 
-    /// Predicts every target present; `levels` as from [`current_levels`]. Same results as
+    /// Predicts every target present; `bases` as from [`Self::base_levels`]. Same results as
     /// [`Self::predict`] per target; the forests share one prepared feature vector.
     pub fn predict_all(
         &self,
         features: &[i32; N_FEATURES],
-        levels: &[i64; N_TARGETS],
+        bases: &[i64; N_TARGETS],
     ) -> [Option<Prediction>; N_TARGETS] {
         let lanes = Lanes::new(features);
         let mut out = [None; N_TARGETS];
-        for ((o, t), &level) in out.iter_mut().zip(&self.targets).zip(levels) {
+        for ((o, t), &base) in out.iter_mut().zip(&self.targets).zip(bases) {
             if let Some(t) = t {
                 let linear = t.linear.predict_delta(features);
-                *o = Some(t.prediction(level, linear, t.forest.predict_lanes(&lanes)));
+                *o = Some(t.prediction(base, linear, t.forest.predict_lanes(&lanes)));
             }
         }
         out
     }
 
-    /// Features, levels and predictions of a full history in one call; `None` until it is full.
+    /// Features, base levels and predictions of a full window in one call: what the kernel runs
+    /// per process per pass.
+    pub fn predict_window(&self, window: &[Slot; HISTORY_LEN]) -> [Option<Prediction>; N_TARGETS] {
+        self.predict_all(
+            &compute_window(window),
+            &self.base_levels(&window_levels(window)),
+        )
+    }
+
+    /// [`Self::predict_window`] of a history; `None` until it is full.
     pub fn predict_history(&self, history: &History) -> Option<[Option<Prediction>; N_TARGETS]> {
-        let window = history.window()?;
-        Some(self.predict_all(&compute_window(&window), &current_levels(&window)))
+        Some(self.predict_window(&history.window()?))
     }
 }
 
@@ -419,13 +456,15 @@ pub fn parse(bytes: &[u8]) -> Result<ModelRef<'_>, ParseError> {
 fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<'a>, ParseError> {
     let cut = ParseError::Truncated { target };
     let frac_bits = r.u8().ok_or(cut)?;
-    let reserved = r.array::<3>().ok_or(cut)?;
+    let reserved = r.u8().ok_or(cut)?;
+    let base = r.u16().ok_or(cut)?;
     let intercept = r.i64().ok_or(cut)?;
     let linear_interval = interval(r, target)?;
     let weights = r.take(8 * N_FEATURES).ok_or(cut)?;
-    if reserved != [0; 3] {
+    if reserved != 0 {
         return Err(ParseError::Linear { target });
     }
+    let base = BaseAlpha::new(base).ok_or(ParseError::Base { target })?;
     let linear = LinearRef::new(u32::from(frac_bits), intercept, weights)
         .ok_or(ParseError::Linear { target })?;
 
@@ -450,6 +489,7 @@ fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<
     let forest = forest::validate(u32::from(leaf_frac_bits), roots, feature, threshold, right)
         .map_err(|error| ParseError::Forest { target, error })?;
     Ok(TargetModelRef {
+        base,
         linear,
         linear_interval,
         forest,

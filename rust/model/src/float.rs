@@ -14,6 +14,7 @@ use std::vec;
 use std::vec::Vec;
 
 use super::schema::{Target, FEATURE_MAX, N_FEATURES, N_TARGETS};
+use super::target::BaseAlpha;
 
 /// Calibrated interval offsets in target units (delta domain): the band is
 /// `[delta + lo, delta + hi]`. Split-conformal residual quantiles measured by the trainer.
@@ -128,6 +129,8 @@ impl ForestF64 {
 /// The two models of one target.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TargetModelF64 {
+    /// The EWMA factor of the base level the predicted changes are added to.
+    pub base: BaseAlpha,
     /// The linear model.
     pub linear: LinearF64,
     /// The forest.
@@ -187,16 +190,17 @@ impl ModelF64 {
         self.targets.get(target.index()).and_then(Option::as_ref)
     }
 
-    /// Float counterpart of [`ModelRef::predict`](super::blob::ModelRef::predict).
+    /// Float counterpart of [`ModelRef::predict`](super::blob::ModelRef::predict): `base` is the
+    /// target's base level ([`BaseAlpha::level`] with this model's factor).
     pub fn predict(
         &self,
         target: Target,
         x: &[i32; N_FEATURES],
-        level: i64,
+        base: i64,
     ) -> Option<PredictionF64> {
         let m = self.target(target)?;
         let x = features_f64(x);
-        let level = level as f64;
+        let level = base as f64;
         let lin = m.linear.predict_delta(&x);
         let forest = m.forest.predict_delta(&x);
         let at = |delta: f64, offset: f64| (level + delta + offset).max(0.0);
@@ -277,6 +281,7 @@ mod tests {
         let model = ModelF64 {
             targets: [
                 Some(TargetModelF64 {
+                    base: BaseAlpha::PERSISTENCE,
                     linear: LinearF64 {
                         intercept: -30.0,
                         weights: vec![0.0; N_FEATURES],

@@ -14,6 +14,7 @@ use super::blob::{
 };
 use super::crc32::crc32;
 use super::schema::{Target, N_FEATURES, N_TARGETS, SCHEMA_ID};
+use super::target::BaseAlpha;
 
 /// A quantised linear model.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub struct QuantForest {
 /// Both quantised models of one target.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QuantTarget {
+    /// The EWMA factor of the base level the predicted changes are added to.
+    pub base: BaseAlpha,
     /// The linear model.
     pub linear: QuantLinear,
     /// The forest.
@@ -97,7 +100,8 @@ impl QuantModel {
         for t in self.targets.iter().flatten() {
             let l = &t.linear;
             out.push(l.frac_bits as u8);
-            out.extend_from_slice(&[0; 3]);
+            out.push(0);
+            out.extend_from_slice(&t.base.permille().to_le_bytes());
             out.extend_from_slice(&l.intercept_q16.to_le_bytes());
             put_interval(&mut out, l.interval);
             l.weights
@@ -150,6 +154,7 @@ impl QuantModel {
                 let f = &tm.forest;
                 let nodes: Vec<(u8, i32, u16)> = (0..f.n_nodes()).map(|i| f.node(i)).collect();
                 QuantTarget {
+                    base: tm.base,
                     linear: QuantLinear {
                         frac_bits: tm.linear.frac_bits(),
                         intercept_q16: tm.linear.intercept_q16(),

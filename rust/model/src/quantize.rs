@@ -263,6 +263,7 @@ impl ModelF64 {
         for (slot, t) in targets.iter_mut().zip(Target::ALL) {
             if let Some(m) = self.target(t) {
                 *slot = Some(QuantTarget {
+                    base: m.base,
                     linear: quantize_linear(t, &m.linear)?,
                     forest: quantize_forest(t, &m.forest)?,
                 });
@@ -317,7 +318,7 @@ impl QuantReport {
 /// let model = ModelF64 {
 ///     interval_ms: 1000,
 ///     coverage_permille: 800,
-///     targets: [Some(TargetModelF64 { linear, forest }), None, None, None],
+///     targets: [Some(TargetModelF64 { linear, forest, ..Default::default() }), None, None, None],
 ///     metadata: "example".into(),
 /// };
 /// let bytes = model.quantize().unwrap().to_checked_bytes().unwrap();

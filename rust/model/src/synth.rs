@@ -11,6 +11,7 @@ use super::float::{ForestF64, IntervalF64, LinearF64, ModelF64, NodeF64, TargetM
 use super::history::History;
 use super::sample::RawSample;
 use super::schema::{FEATURE_MAX, N_FEATURES};
+use super::target::BaseAlpha;
 
 /// SplitMix64: small, seedable, good enough for test data.
 #[derive(Clone, Debug)]
@@ -96,7 +97,12 @@ pub fn random_model(seed: u64, n_trees: usize, depth: usize) -> ModelF64 {
                 hi: rng.range(0.0, scale),
             },
         };
-        *slot = Some(TargetModelF64 { linear, forest });
+        let base = BaseAlpha::new(rng.range(1.0, 1000.0) as u16).unwrap_or_default();
+        *slot = Some(TargetModelF64 {
+            base,
+            linear,
+            forest,
+        });
     }
     model
 }

@@ -1,6 +1,6 @@
-//! Targets: the current level of each predicted quantity, the learned value (the change of its mean
-//! over the next [`HORIZON`] intervals from the current level), and conversion of levels to units
-//! people read.
+//! Targets: the current level of each predicted quantity, the target value (the change of its mean
+//! over the next [`HORIZON`] intervals from the current level), the base a model's predicted change
+//! is added to ([`BaseAlpha`]), and conversion of levels to units people read.
 //!
 //! | target | level unit | learned value |
 //! |---|---|---|
@@ -8,6 +8,12 @@
 //! | rss  | KiB | mean RSS of the next H samples − newest RSS |
 //! | disk | log2q8(1 + B/s) | log of the mean block rate over the next H intervals − newest log rate |
 //! | net  | log2q8(1 + B/s) | same, socket bytes |
+//!
+//! The models do not learn the change from the newest level directly: they learn the change from a
+//! *base*, an EWMA of the level over the window ([`BaseAlpha`]; its smoothing factor is fitted by
+//! the trainer and stored per target in the blob). On workloads it never saw, a model that learned
+//! corrections to the EWMA baseline stays near that baseline instead of near persistence, and
+//! the EWMA beats persistence there. A factor of 1000 ‰ makes the base the newest level.
 //!
 //! "Mean over the next H intervals" of a rate is their total over their total time, so a short
 //! interval weighs less. Levels are `i64`, learned values `i32` (saturated). Predicted levels are
@@ -27,13 +33,83 @@ pub fn current_levels_of(history: &History) -> Option<[i64; N_TARGETS]> {
 
 /// Level of every target in the newest slot of a window, in target units.
 pub fn current_levels(window: &[Slot; HISTORY_LEN]) -> [i64; N_TARGETS] {
-    let n = &window[HISTORY_LEN - 1];
+    slot_levels(&window[HISTORY_LEN - 1])
+}
+
+/// Level of every target in one slot, in target units.
+fn slot_levels(s: &Slot) -> [i64; N_TARGETS] {
     levels(
-        cpu_permille(n),
-        n.rss_kib(),
-        log_per_second(n.disk_bytes, u64::from(n.interval_us)),
-        log_per_second(n.net_bytes, u64::from(n.interval_us)),
+        cpu_permille(s),
+        s.rss_kib(),
+        log_per_second(s.disk_bytes, u64::from(s.interval_us)),
+        log_per_second(s.net_bytes, u64::from(s.interval_us)),
     )
+}
+
+/// Level of every target in every slot of a window, oldest first: `past[target][slot]`.
+pub fn window_levels(window: &[Slot; HISTORY_LEN]) -> [[i64; HISTORY_LEN]; N_TARGETS] {
+    let mut past = [[0i64; HISTORY_LEN]; N_TARGETS];
+    for (i, s) in window.iter().enumerate() {
+        for (p, l) in past.iter_mut().zip(slot_levels(s)) {
+            p[i] = l;
+        }
+    }
+    past
+}
+
+/// Smoothing factor, in permille, of the EWMA that is a target's base level: the level a model's
+/// predicted change is added to. 1000 ‰ makes the base the newest level (persistence).
+///
+/// The EWMA runs over the window only (oldest level first, then
+/// `e += round(α·(level − e) / 1000)` per newer slot), in integers: the kernel and the trainer
+/// compute the same base bit for bit. With the usual α of 300–500 ‰ the oldest slot's weight is
+/// below 1 %, so the window-bound EWMA is the running one up to rounding.
+///
+/// ```
+/// use procperf_model::history::HISTORY_LEN;
+/// use procperf_model::target::BaseAlpha;
+/// let mut past = [0i64; HISTORY_LEN];
+/// past[HISTORY_LEN - 1] = 1000; // idle, then 100 % CPU in the newest interval
+/// assert_eq!(BaseAlpha::PERSISTENCE.level(&past), 1000);
+/// assert_eq!(BaseAlpha::new(400).unwrap().level(&past), 400);
+/// assert_eq!(BaseAlpha::new(0), None);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BaseAlpha(u16);
+
+impl BaseAlpha {
+    /// α = 1: the base is the newest level.
+    pub const PERSISTENCE: Self = Self(1000);
+
+    /// A factor of `permille` (1..=1000), or `None`.
+    pub const fn new(permille: u16) -> Option<Self> {
+        if permille >= 1 && permille <= 1000 {
+            Some(Self(permille))
+        } else {
+            None
+        }
+    }
+
+    /// The factor in permille, 1..=1000.
+    pub const fn permille(self) -> u16 {
+        self.0
+    }
+
+    /// The base level of a window's levels (oldest first).
+    pub fn level(self, past: &[i64; HISTORY_LEN]) -> i64 {
+        let a = i64::from(self.0);
+        let mut e = past[0];
+        for &l in &past[1..] {
+            e = e.saturating_add(div_round_i64(l.saturating_sub(e).saturating_mul(a), 1000));
+        }
+        e
+    }
+}
+
+impl Default for BaseAlpha {
+    fn default() -> Self {
+        Self::PERSISTENCE
+    }
 }
 
 /// Mean level of every target over the [`HORIZON`] slots that follow a window.
@@ -68,7 +144,8 @@ fn levels_i64(cpu: i64, rss: i64, disk: i64, net: i64) -> [i64; N_TARGETS] {
     out
 }
 
-/// The learned values: [`future_levels`] minus [`current_levels`], saturated to `i32`.
+/// The target values: [`future_levels`] minus [`current_levels`], saturated to `i32`. A model learns
+/// this minus (base − current level), see [`BaseAlpha`].
 ///
 /// ```
 /// use procperf_model::history::{Slot, HISTORY_LEN};
@@ -169,6 +246,36 @@ mod tests {
         let v = target_values(&w, &f);
         assert_eq!(v[Target::Disk.index()], 2 * 256);
         assert_eq!(v[Target::Net.index()], 8 * 256);
+    }
+
+    #[test]
+    fn base_is_an_ewma_over_the_window() {
+        let past: [i64; HISTORY_LEN] = core::array::from_fn(|i| 100 * i as i64);
+        for a in [1u16, 250, 500, 999, 1000] {
+            let alpha = f64::from(a) / 1000.0;
+            let mut e = past[0] as f64;
+            for &l in &past[1..] {
+                e += alpha * (l as f64 - e);
+            }
+            let got = BaseAlpha::new(a).unwrap().level(&past);
+            // One rounding per step, at most half a unit each.
+            assert!((got as f64 - e).abs() <= 0.5 * (HISTORY_LEN - 1) as f64, "{a}: {got} vs {e}");
+        }
+        assert_eq!(BaseAlpha::PERSISTENCE.level(&past), past[HISTORY_LEN - 1]);
+        assert_eq!(BaseAlpha::new(500).unwrap().level(&[i64::MAX; HISTORY_LEN]), i64::MAX);
+        let extreme: [i64; HISTORY_LEN] = core::array::from_fn(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX });
+        let _ = BaseAlpha::new(700).unwrap().level(&extreme); // saturates, never overflows
+    }
+
+    #[test]
+    fn window_levels_end_with_the_current_levels() {
+        let mut w = [idle(); HISTORY_LEN];
+        for (i, s) in w.iter_mut().enumerate() {
+            s.cpu_user_us = 100_000 * i as u32;
+        }
+        let past = window_levels(&w);
+        assert_eq!(past[Target::Cpu.index()][HISTORY_LEN - 1], current_levels(&w)[Target::Cpu.index()]);
+        assert_eq!(past[Target::Cpu.index()][2], 200);
     }
 
     #[test]

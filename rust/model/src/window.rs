@@ -11,7 +11,7 @@ use super::features::compute_window;
 use super::history::{History, Slot, HISTORY_LEN};
 use super::sample::RawSample;
 use super::schema::{HORIZON, N_FEATURES, N_TARGETS};
-use super::target::{current_levels, target_values};
+use super::target::{current_levels, target_values, window_levels};
 
 /// One row: the features at sample `end` (the newest sample of the window), the current levels of
 /// the targets, and — for training rows — the learned target values.
@@ -23,6 +23,9 @@ pub struct Row<'a> {
     pub features: &'a [i32; N_FEATURES],
     /// Current level of each target, in target units (the persistence forecast).
     pub levels: &'a [i64; N_TARGETS],
+    /// Level of each target in each slot of the window, oldest first (`past[target][slot]`): what
+    /// base levels are computed from.
+    pub past: &'a [[i64; HISTORY_LEN]; N_TARGETS],
     /// Learned values from samples `end + 1 ..= end + HORIZON`; all zero for [`for_each_feature_row`].
     pub targets: &'a [i32; N_TARGETS],
 }
@@ -78,10 +81,12 @@ fn walk(samples: &[RawSample], with_targets: bool, f: &mut dyn FnMut(&Row<'_>)) 
         }
         let features = compute_window(&window);
         let levels = current_levels(&window);
+        let past = window_levels(&window);
         f(&Row {
             end,
             features: &features,
             levels: &levels,
+            past: &past,
             targets: &targets,
         });
     }

@@ -114,8 +114,8 @@ fn header_errors_are_reported_precisely() {
     b[0] = b'X';
     assert_eq!(parse(&b), Err(ParseError::Magic));
     let mut b = good.clone();
-    b[8] = 2;
-    assert_eq!(parse(&b), Err(ParseError::Version { found: 2 }));
+    b[8] = 1; // the layout before base levels
+    assert_eq!(parse(&b), Err(ParseError::Version { found: 1 }));
     let mut b = good.clone();
     b[16..20].copy_from_slice(&(SCHEMA_ID ^ 1).to_le_bytes());
     reseal(&mut b);
@@ -263,4 +263,45 @@ fn committed_fuzz_seeds_are_valid_blobs() {
         seen += 1;
     }
     assert_eq!(seen, 6);
+}
+
+#[test]
+fn base_factor_outside_its_range_is_rejected() {
+    let (_, good) = small_blob();
+    // The first target section starts right after the header: frac bits, reserved, base factor.
+    let at = procperf_model::blob::HEADER_LEN + 2;
+    for bad in [0u16, 1001, u16::MAX] {
+        let mut b = good.clone();
+        b[at..at + 2].copy_from_slice(&bad.to_le_bytes());
+        reseal(&mut b);
+        assert_eq!(parse(&b), Err(ParseError::Base { target: 0 }), "factor {bad}");
+    }
+    let mut b = good.clone();
+    b[at..at + 2].copy_from_slice(&1000u16.to_le_bytes());
+    reseal(&mut b);
+    let m = parse(&b).unwrap();
+    assert_eq!(m.target(Target::ALL[0]).unwrap().base, procperf_model::target::BaseAlpha::PERSISTENCE);
+}
+
+#[test]
+fn predictions_add_the_change_to_the_base_level() {
+    use procperf_model::features::compute_window;
+    use procperf_model::synth::busy_history;
+    use procperf_model::target::{current_levels, window_levels, BaseAlpha};
+    let (_, bytes) = small_blob();
+    let m = parse(&bytes).unwrap();
+    for seed in 0..20 {
+        let window = busy_history(seed).window().unwrap();
+        let x = compute_window(&window);
+        let past = window_levels(&window);
+        let bases = m.base_levels(&past);
+        assert_eq!(m.predict_window(&window), m.predict_all(&x, &bases));
+        for t in Target::ALL {
+            let Some(tm) = m.target(t) else { continue };
+            assert_eq!(bases[t.index()], tm.base.level(&past[t.index()]));
+            // A base of the newest level is the change-from-current model.
+            let cur = current_levels(&window)[t.index()];
+            assert_eq!(BaseAlpha::PERSISTENCE.level(&past[t.index()]), cur);
+        }
+    }
 }

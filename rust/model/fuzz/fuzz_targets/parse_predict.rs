@@ -1,5 +1,5 @@
 //! Any bytes written to the kernel's `model` file: parse must refuse or accept without panicking,
-//! and an accepted model must predict without panicking for any features and levels.
+//! and an accepted model must predict without panicking for any features, levels and window levels.
 //!
 //! The first input byte picks a mode. Even: the rest is parsed as is (exercises the size, magic,
 //! version, length and CRC checks). Odd: the length field and CRC are fixed up first, so the
@@ -9,6 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use procperf_model::blob::parse;
 use procperf_model::crc32::crc32;
+use procperf_model::history::HISTORY_LEN;
 use procperf_model::schema::{N_FEATURES, N_TARGETS};
 
 fuzz_target!(|data: &[u8]| {
@@ -30,5 +31,10 @@ fuzz_target!(|data: &[u8]| {
         for levels in [[0i64; N_TARGETS], [i64::MAX; N_TARGETS], [i64::MIN; N_TARGETS]] {
             let _ = model.predict_all(&x, &levels);
         }
+    }
+    // Base levels: any window levels, including alternating extremes.
+    let zigzag: [i64; HISTORY_LEN] = core::array::from_fn(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX });
+    for past in [[0i64; HISTORY_LEN], [i64::MAX; HISTORY_LEN], [i64::MIN; HISTORY_LEN], zigzag] {
+        let _ = model.base_levels(&[past; N_TARGETS]);
     }
 });
