@@ -5,10 +5,12 @@
 #   make test         every test: host crates, then QEMU tests on the debug kernel
 #   make setup        install packages and tools (every other target runs it when needed)
 #   make model        regenerate the embedded default model from reference workloads in QEMU
+#   make report       build/report.html: the default model scored on the held-out capture
+#   make top          procperf top replaying a recorded predictions.csv (no module, no root)
 SHELL := /bin/bash
 KVARIANT ?= release
 
-.PHONY: all module setup kernels demo test test-host test-kernel model model-fit clean
+.PHONY: all module setup kernels demo test test-host test-kernel model model-fit report top clean
 all: module
 
 module:
@@ -39,6 +41,12 @@ model:
 
 model-fit:
 	@scripts/model --fit-only
+
+report:
+	@mkdir -p build && cargo run --release -q -p trainer -- report rust/model/default data/reference/heldout.csv.xz --out build/report.html
+
+top:
+	@cargo run --release -q -p procperf-cli -- top --replay cli/tests/data/predictions-recorded.csv
 
 clean:
 	rm -rf build target
