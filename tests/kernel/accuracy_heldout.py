@@ -49,9 +49,11 @@ while time.time() < deadline:
         break  # the mix died early: what follows would score an idle machine
     time.sleep(0.25)
 ran = time.time() - start
-if mix.poll() is None:
+try:  # the mix stops its roles and removes its files after its deadline
+    _, err = mix.communicate(timeout=120)
+except subprocess.TimeoutExpired:
     mix.kill()
-_, err = mix.communicate()
+    _, err = mix.communicate()
 tap.check(f"held-out mix ran its {SECONDS} s to the end (exit {mix.returncode} after {ran:.0f} s)",
           mix.returncode == 0 and ran >= SECONDS - 5, err[-2000:])
 subprocess.run(["umount", "/tmp/vda"])
@@ -86,7 +88,8 @@ if n:
     print(f"# forest 80 % interval coverage: {100 * covered / n:.0f} % of {n} forecasts")
     tap.check(f"forest CPU MAE below persistence ({mae['forest']:.2f} < {mae['persistence']:.2f} %CPU)",
               mae["forest"] < mae["persistence"])
-    # Not reached yet on unseen workloads (trainer eval on the reference held-out set: 1.14x EWMA).
+    # A tie, not a win, on unseen workloads: 1.005x EWMA in the trainer's eval of the reference held-out
+    # set, 0.99x in one guest run of this test; counted once it is reliably below.
     tap.todo(f"forest CPU MAE below EWMA ({mae['forest']:.2f} vs {mae['ewma']:.2f} %CPU)", mae["forest"] < mae["ewma"],
              "the default model does not beat the EWMA baseline on unseen workloads yet")
 tap.done()
