@@ -1,6 +1,11 @@
 //! Per-process cost of what the kernel does every pass: features, linear models, forests.
 //!
-//! Model shape for the forest numbers: 32 trees of depth 8 per target, all four targets.
+//! Model shape for the forest numbers: 32 trees of depth 8 per target, all four targets; the
+//! `_default` benchmarks use the committed trained model (`default/model.bin`, trees of varying
+//! depth, 9184 nodes in all).
+//!
+//! `linear/all_targets` and `forest/*` prepare the feature vector once ([`Lanes`]) and share it,
+//! as `ModelRef::predict_all` does; `linear/one_target` clamps on its own.
 //!
 //! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
 //! 2-core machine is shared with kernel builds, and wall time would mostly measure waiting.
@@ -12,6 +17,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use procperf_model::blob::parse;
 use procperf_model::features::compute;
 use procperf_model::forest::Lanes;
+use procperf_model::linear::LinearRef;
 use procperf_model::schema::Target;
 use procperf_model::synth::{busy_history, random_features, random_model, Rng};
 use procperf_model::target::current_levels;
@@ -41,11 +47,12 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
             linear_models[0].map(|m| m.predict_delta(black_box(&rows[i])))
         })
     });
+    let all_linear = linear_models.map(Option::unwrap);
     c.bench_function("linear/all_targets", |b| {
         b.iter(|| {
             i = (i + 1) & 63;
-            let x = black_box(&rows[i]);
-            linear_models.map(|m| m.map(|m| m.predict_delta(x)))
+            let lanes = Lanes::new(black_box(&rows[i]));
+            LinearRef::predict_many(&all_linear, &lanes)
         })
     });
     c.bench_function("forest/all_targets_32x8", |b| {
@@ -53,6 +60,23 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
             i = (i + 1) & 63;
             let lanes = Lanes::new(black_box(&rows[i]));
             Target::ALL.map(|t| model.target(t).map(|m| m.forest.predict_lanes(&lanes)))
+        })
+    });
+    let default = parse(include_bytes!("../default/model.bin")).unwrap();
+    c.bench_function("forest/all_targets_default", |b| {
+        b.iter(|| {
+            i = (i + 1) & 63;
+            let lanes = Lanes::new(black_box(&rows[i]));
+            Target::ALL.map(|t| default.target(t).map(|m| m.forest.predict_lanes(&lanes)))
+        })
+    });
+    let default_linear = Target::ALL.map(|t| default.target(t).unwrap().linear);
+    c.bench_function("linear/all_targets_default", |b| {
+        b.iter(|| {
+            i = (i + 1) & 63;
+            let lanes = Lanes::new(black_box(&rows[i]));
+            // What predict_all does when some models are constant.
+            default_linear.map(|m| m.predict_lanes(&lanes))
         })
     });
     c.bench_function("predict/history_all_targets", |b| {

@@ -41,9 +41,7 @@
 //! | 4 | number of nodes, trees..=[`MAX_FOREST_NODES`] |
 //! | 4 + 4 | forest interval offsets lo, hi |
 //! | 2 per tree | roots, `u16` |
-//! | 1 per node | feature index or [`LEAF`](super::forest::LEAF) |
-//! | 4 per node | threshold or leaf value, `i32` |
-//! | 2 per node | right-child offset, `u16` |
+//! | 8 per node | node record ([`NODE_LEN`]): threshold or leaf value `i32`, right-child offset `u16`, feature index or [`LEAF`](super::forest::LEAF) `u8`, reserved `u8` = 0 |
 //!
 //! Both models predict a change from the target's base level (an EWMA of the window's levels
 //! with the section's factor, see [`BaseAlpha`]); a prediction's level is `base + delta`.
@@ -56,7 +54,7 @@
 
 use super::crc32::crc32;
 use super::features::compute_window;
-use super::forest::{self, ForestError, ForestRef, Lanes, MAX_FOREST_NODES, MAX_TREES};
+use super::forest::{self, ForestError, ForestRef, Lanes, MAX_FOREST_NODES, MAX_TREES, NODE_LEN};
 use super::history::{History, Slot, HISTORY_LEN};
 use super::linear::LinearRef;
 use super::schema::{Target, N_FEATURES, N_TARGETS, SCHEMA_ID};
@@ -68,8 +66,8 @@ pub const MAGIC: [u8; 8] = *b"PPMODEL\0";
 pub const FORMAT_VERSION: u32 = 2;
 /// Bytes before the first target section.
 pub const HEADER_LEN: usize = 36;
-/// Largest accepted blob (4 targets of 65535-node forests fit in 1.9 MB).
-pub const MAX_BLOB_LEN: usize = 2 << 20;
+/// Largest accepted blob (4 targets of 65535-node forests, 8 bytes a node, take 2.1 MB).
+pub const MAX_BLOB_LEN: usize = 3 << 20;
 /// Largest metadata text, bytes.
 pub const MAX_METADATA_LEN: usize = 1024;
 /// Bytes of the fixed part of a linear section (before the weights).
@@ -295,7 +293,10 @@ impl<'a> ModelRef<'a> {
     pub fn base_levels(&self, past: &[[i64; HISTORY_LEN]; N_TARGETS]) -> [i64; N_TARGETS] {
         let mut out = [0i64; N_TARGETS];
         for ((o, t), p) in out.iter_mut().zip(&self.targets).zip(past) {
-            *o = t.as_ref().map_or(BaseAlpha::PERSISTENCE, |t| t.base).level(p);
+            *o = t
+                .as_ref()
+                .map_or(BaseAlpha::PERSISTENCE, |t| t.base)
+                .level(p);
         }
         out
     }
@@ -314,17 +315,30 @@ impl<'a> ModelRef<'a> {
     }
 
     /// Predicts every target present; `bases` as from [`Self::base_levels`]. Same results as
-    /// [`Self::predict`] per target; the forests share one prepared feature vector.
+    /// [`Self::predict`] per target; all models share one prepared feature vector.
     pub fn predict_all(
         &self,
         features: &[i32; N_FEATURES],
         bases: &[i64; N_TARGETS],
     ) -> [Option<Prediction>; N_TARGETS] {
         let lanes = Lanes::new(features);
+        // The usual model has every target: one sweep over the features for all linear models,
+        // unless some are constant (then each of the others sweeps only its non-zero weights).
+        let mut linear = [None; N_TARGETS];
+        if let [Some(a), Some(b), Some(c), Some(d)] = &self.targets {
+            if [a, b, c, d].iter().all(|t| !t.linear.is_constant()) {
+                let models = [a.linear, b.linear, c.linear, d.linear];
+                let deltas = LinearRef::predict_many(&models, &lanes);
+                for (l, &d) in linear.iter_mut().zip(&deltas) {
+                    *l = Some(d);
+                }
+            }
+        }
         let mut out = [None; N_TARGETS];
-        for ((o, t), &base) in out.iter_mut().zip(&self.targets).zip(bases) {
+        for (((o, t), &base), &linear) in out.iter_mut().zip(&self.targets).zip(bases).zip(&linear)
+        {
             if let Some(t) = t {
-                let linear = t.linear.predict_delta(features);
+                let linear = linear.unwrap_or_else(|| t.linear.predict_lanes(&lanes));
                 *o = Some(t.prediction(base, linear, t.forest.predict_lanes(&lanes)));
             }
         }
@@ -483,10 +497,8 @@ fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<
     }
     // Bounded by the limits just checked: no overflow.
     let roots = r.take(2 * n_trees).ok_or(cut)?;
-    let feature = r.take(n_nodes).ok_or(cut)?;
-    let threshold = r.take(4 * n_nodes).ok_or(cut)?;
-    let right = r.take(2 * n_nodes).ok_or(cut)?;
-    let forest = forest::validate(u32::from(leaf_frac_bits), roots, feature, threshold, right)
+    let nodes = r.take(NODE_LEN * n_nodes).ok_or(cut)?;
+    let forest = forest::validate(u32::from(leaf_frac_bits), roots, nodes)
         .map_err(|error| ParseError::Forest { target, error })?;
     Ok(TargetModelRef {
         base,

@@ -29,7 +29,8 @@ pub struct QuantLinear {
     pub interval: IntervalOffsets,
 }
 
-/// A quantised forest in blob layout (see `forest.rs`).
+/// A quantised forest, node fields as parallel arrays of equal length (the serializer packs
+/// them into the blob's node records, see `forest.rs`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QuantForest {
     /// Fraction bits of leaf values.
@@ -116,13 +117,14 @@ impl QuantModel {
             f.roots
                 .iter()
                 .for_each(|r| out.extend_from_slice(&r.to_le_bytes()));
-            out.extend_from_slice(&f.feature);
-            f.threshold
-                .iter()
-                .for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
-            f.right
-                .iter()
-                .for_each(|r| out.extend_from_slice(&r.to_le_bytes()));
+            // One NODE_LEN record per node: threshold, right offset, feature, reserved 0.
+            for (i, &feature) in f.feature.iter().enumerate() {
+                let threshold = f.threshold.get(i).copied().unwrap_or(0);
+                let right = f.right.get(i).copied().unwrap_or(0);
+                out.extend_from_slice(&threshold.to_le_bytes());
+                out.extend_from_slice(&right.to_le_bytes());
+                out.extend_from_slice(&[feature, 0]);
+            }
         }
         out.extend_from_slice(self.metadata.as_bytes());
         let total = (out.len() + 4) as u32;

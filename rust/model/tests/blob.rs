@@ -22,14 +22,13 @@ fn reseal(bytes: &mut [u8]) {
     bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
 }
 
-/// Offset of the first target's forest node arrays: (roots, feature, threshold, right).
+/// Offsets in the first target's forest: (roots, then node 0's feature, threshold, right).
 fn first_forest_arrays(q: &QuantModel) -> (usize, usize, usize, usize) {
     let f = &q.targets[0].as_ref().unwrap().forest;
     let roots = HEADER_LEN + 20 + 8 * N_FEATURES + 16;
-    let feature = roots + 2 * f.roots.len();
-    let threshold = feature + f.feature.len();
-    let right = threshold + 4 * f.feature.len();
-    (roots, feature, threshold, right)
+    let nodes = roots + 2 * f.roots.len();
+    // Node record: threshold i32, right u16, feature u8, reserved u8.
+    (roots, nodes + 6, nodes, nodes + 4)
 }
 
 #[test]
@@ -164,6 +163,22 @@ fn forest_with_feature_index_out_of_range_is_rejected() {
 }
 
 #[test]
+fn forest_with_reserved_node_byte_set_is_rejected() {
+    let (q, good) = small_blob();
+    let (_, feature, _, _) = first_forest_arrays(&q);
+    let mut b = good.clone();
+    b[feature + 1] = 1;
+    reseal(&mut b);
+    assert_eq!(
+        parse(&b),
+        Err(ParseError::Forest {
+            target: 0,
+            error: ForestError::Reserved { node: 0 }
+        })
+    );
+}
+
+#[test]
 fn forest_with_child_pointing_backwards_or_out_of_bounds_is_rejected() {
     let (q, good) = small_blob();
     let (_, _, _, right) = first_forest_arrays(&q);
@@ -274,13 +289,20 @@ fn base_factor_outside_its_range_is_rejected() {
         let mut b = good.clone();
         b[at..at + 2].copy_from_slice(&bad.to_le_bytes());
         reseal(&mut b);
-        assert_eq!(parse(&b), Err(ParseError::Base { target: 0 }), "factor {bad}");
+        assert_eq!(
+            parse(&b),
+            Err(ParseError::Base { target: 0 }),
+            "factor {bad}"
+        );
     }
     let mut b = good.clone();
     b[at..at + 2].copy_from_slice(&1000u16.to_le_bytes());
     reseal(&mut b);
     let m = parse(&b).unwrap();
-    assert_eq!(m.target(Target::ALL[0]).unwrap().base, procperf_model::target::BaseAlpha::PERSISTENCE);
+    assert_eq!(
+        m.target(Target::ALL[0]).unwrap().base,
+        procperf_model::target::BaseAlpha::PERSISTENCE
+    );
 }
 
 #[test]
