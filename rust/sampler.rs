@@ -18,12 +18,13 @@ use super::{
     kvec::truncate,
     model::{
         blob::Prediction,
+        features::compute_window,
         history::History,
         sample::RawSample,
-        schema::N_TARGETS,
-        target::current_levels,
+        schema::{N_FEATURES, N_TARGETS},
+        target::{current_levels, window_levels},
     },
-    predict::Models,
+    predict::{Model, Models},
     samples::Samples,
     tasks::{self, Counters, Ident, Io},
 };
@@ -80,6 +81,17 @@ pub(crate) struct Entry {
     /// Current level of each target and the predictions made from the latest full history.
     pub(crate) levels: [i64; N_TARGETS],
     pub(crate) pred: Option<[Option<Prediction>; N_TARGETS]>,
+    /// The model inputs `pred` was computed from (see [`Inputs`]).
+    inputs: Inputs,
+}
+
+/// What a prediction is a pure function of, besides the model: the feature vector and the base
+/// levels. An idle process's inputs do not change from pass to pass, so its previous prediction
+/// is reused, bit for bit what evaluating again would give, while the model is the same.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Inputs {
+    features: [i32; N_FEATURES],
+    bases: [i64; N_TARGETS],
 }
 
 impl Entry {
@@ -125,6 +137,10 @@ impl Entry {
             last: RawSample::default(),
             levels: [0; N_TARGETS],
             pred: None,
+            inputs: Inputs {
+                features: [0; N_FEATURES],
+                bases: [0; N_TARGETS],
+            },
         };
         // The first observation only sets the baseline.
         let _ = e.advance(id, now_ns, 0, c, t);
@@ -289,6 +305,8 @@ pub(crate) struct PassStats {
     pub(crate) memory_bytes: AtomicU64,
     /// Processes predicted in the last pass and the ns that took (features + all models).
     pub(crate) predicted: AtomicU64,
+    /// Of those, processes whose models were evaluated (the others' inputs had not changed).
+    pub(crate) evaluated: AtomicU64,
     pub(crate) predict_ns: AtomicU64,
 }
 
@@ -296,6 +314,9 @@ struct State {
     table: Table,
     tasks: KVec<ARef<Task>>,
     pass: u64,
+    /// The previous pass's model: entries' predictions are reusable while it is still active.
+    /// Holding it keeps its address from being reused by a new model.
+    model: Option<Arc<Model>>,
 }
 
 /// The sampler: its state, its settings and what it publishes.
@@ -322,7 +343,7 @@ impl Sampler {
         let stats = PassStats::default();
         stats.memory_bytes.store(memory_bytes(&table) as u64, Relaxed);
         Ok(try_pin_init!(Self {
-            state <- new_mutex!(State { table, tasks, pass: 0 }, "procperf_sampler"),
+            state <- new_mutex!(State { table, tasks, pass: 0, model: None }, "procperf_sampler"),
             interval_ms: AtomicU32::new(DEFAULT_INTERVAL_MS),
             capacity: AtomicU32::new(DEFAULT_CAPACITY as u32),
             stats,
@@ -366,7 +387,9 @@ impl Sampler {
         let mut read = 0u64;
         // This pass's model: a swap during the pass takes effect at the next one.
         let model = self.models.active();
-        let (mut predicted, mut predict_ns) = (0u64, 0u64);
+        let view = model.view();
+        let same_model = st.model.as_ref().is_some_and(|m| Arc::ptr_eq(m, &model));
+        let (mut predicted, mut evaluated, mut predict_ns) = (0u64, 0u64, 0u64);
         for task in st.tasks.as_slice() {
             let id = tasks::ident(task);
             if id.tgid <= 0 {
@@ -387,7 +410,15 @@ impl Sampler {
                     // SAFETY: plain clock reads.
                     let p0 = unsafe { bindings::ktime_get() };
                     e.levels = current_levels(&window);
-                    e.pred = Some(model.view().predict_window(&window));
+                    let inputs = Inputs {
+                        features: compute_window(&window),
+                        bases: view.base_levels(&window_levels(&window)),
+                    };
+                    if !(same_model && e.pred.is_some() && e.inputs == inputs) {
+                        e.pred = Some(view.predict_all(&inputs.features, &inputs.bases));
+                        e.inputs = inputs;
+                        evaluated += 1;
+                    }
                     // SAFETY: as above.
                     predict_ns += unsafe { bindings::ktime_get() }.saturating_sub(p0).max(0) as u64;
                     predicted += 1;
@@ -434,6 +465,7 @@ impl Sampler {
         self.acct().retain(|tgid, start| table.find(tgid, start).is_some());
         let tracked = st.table.entries.len() as u64;
         truncate(&mut st.tasks, 0);
+        st.model = Some(model);
         drop(guard);
 
         // SAFETY: plain clock read.
@@ -447,6 +479,7 @@ impl Sampler {
         s.max_pass_ns.fetch_max(dt, Relaxed);
         s.last_ns_per_process.store(dt.checked_div(read).unwrap_or(0), Relaxed);
         s.predicted.store(predicted, Relaxed);
+        s.evaluated.store(evaluated, Relaxed);
         s.predict_ns.store(predict_ns, Relaxed);
     }
 
