@@ -371,7 +371,7 @@ pub fn save_matrix(path: &Path, ds: &Dataset) -> Result<()> {
 
 /// Fixed-point predictions of a blob for every row: `(linear, forest, lo, hi)` levels per target,
 /// the band around the forest's forecast.
-fn blob_predictions(model: &ModelRef<'_>, ds: &Dataset, target: Target) -> Option<Vec<[i64; 4]>> {
+pub(crate) fn blob_predictions(model: &ModelRef<'_>, ds: &Dataset, target: Target) -> Option<Vec<[i64; 4]>> {
     model.target(target)?;
     Some(
         (0..ds.len())

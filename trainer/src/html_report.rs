@@ -13,7 +13,7 @@
 
 mod charts;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -138,83 +138,24 @@ struct Forecasts {
     hi: Vec<f64>,
 }
 
-/// The forecasts of every target in the blob for every row of `ds`, taken from what
-/// `trainer predict` prints for the capture (`commands::predict`): the charts show exactly its
-/// numbers, whatever the kernel's prediction path does. Rows are matched by pid and time.
-fn forecasts(blob: &Path, data: &Path, ds: &Dataset, quiet: bool) -> Result<Vec<Forecasts>> {
-    let mut csv_bytes = Vec::new();
-    commands::predict(blob, data, &mut csv_bytes, quiet)?;
-    let mut rdr = csv::Reader::from_reader(csv_bytes.as_slice());
-    let header = rdr
-        .headers()
-        .context("reading trainer predict output")?
-        .clone();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (t_col, pid_col) = (
-        col("t_ms").context("trainer predict output has no t_ms")?,
-        col("pid").context("trainer predict output has no pid")?,
-    );
-    // Per target in the blob: the columns of linear, forest, lo and hi.
-    let targets: Vec<(Target, [usize; 4])> = Target::ALL
+/// The forecasts of every target in the blob for every row of `ds`: the fixed-point predictions
+/// `trainer predict` prints (`commands::blob_predictions`, the kernel's evaluation code).
+fn forecasts(blob: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecasts> {
+    Target::ALL
         .into_iter()
-        .filter_map(|t| {
-            let c = |s: &str| col(&format!("{}_{s}", t.name()));
-            Some((t, [c("linear")?, c("forest")?, c("lo")?, c("hi")?]))
+        .filter_map(|target| {
+            let p = commands::blob_predictions(blob, ds, target)?;
+            let col = |k: usize| p.iter().map(|r| r[k] as f64).collect();
+            Some(Forecasts {
+                target,
+                truth: (0..ds.len()).map(|i| ds.truth_level(i, target)).collect(),
+                linear: col(0),
+                forest: col(1),
+                lo: col(2),
+                hi: col(3),
+            })
         })
-        .collect();
-    let mut by_row: HashMap<(u32, u64), Vec<f64>> = HashMap::new();
-    for rec in rdr.records() {
-        let rec = rec.context("reading trainer predict output")?;
-        let field = |i: usize| rec.get(i).unwrap_or("");
-        let key = (
-            field(pid_col)
-                .parse::<u32>()
-                .context("pid in trainer predict output")?,
-            field(t_col)
-                .parse::<u64>()
-                .context("t_ms in trainer predict output")?,
-        );
-        let mut values = Vec::with_capacity(targets.len() * 4);
-        for (_, cols) in &targets {
-            for &c in cols {
-                values.push(
-                    field(c)
-                        .parse::<f64>()
-                        .context("forecast in trainer predict output")?,
-                );
-            }
-        }
-        by_row.insert(key, values);
-    }
-    let mut out: Vec<Forecasts> = targets
-        .iter()
-        .map(|&(target, _)| Forecasts {
-            target,
-            truth: Vec::with_capacity(ds.len()),
-            linear: Vec::with_capacity(ds.len()),
-            forest: Vec::with_capacity(ds.len()),
-            lo: Vec::with_capacity(ds.len()),
-            hi: Vec::with_capacity(ds.len()),
-        })
-        .collect();
-    for (i, m) in ds.meta.iter().enumerate() {
-        let Some(values) = by_row.get(&(m.pid, m.t_ms)) else {
-            bail!(
-                "{}: no forecast for pid {} at t_ms {} (trainer predict and eval disagree on rows)",
-                data.display(),
-                m.pid,
-                m.t_ms
-            );
-        };
-        for (k, f) in out.iter_mut().enumerate() {
-            f.truth.push(ds.truth_level(i, f.target));
-            f.linear.push(values[4 * k]);
-            f.forest.push(values[4 * k + 1]);
-            f.lo.push(values[4 * k + 2]);
-            f.hi.push(values[4 * k + 3]);
-        }
-    }
-    Ok(out)
+        .collect()
 }
 
 /// How a target is shown: names, display units and axis coordinates.
@@ -395,12 +336,11 @@ pub fn render(model: &Path, data: &Path, quiet: bool) -> Result<Page> {
     let files = model_files(model)?;
     let bytes = export::read_blob(&files.blob)?;
     let blob = export::parse_blob(&bytes, &files.blob)?;
-    // The scores exactly as `trainer eval` computes them, the scored rows for truths and times,
-    // and the forecasts as `trainer predict` prints them. The capture is small next to what the
-    // charts cost to draw, so reading it three times keeps each path the command's own.
+    // The scores exactly as `trainer eval` computes them, then the scored rows for truths, times
+    // and the forecasts as `trainer predict` computes them.
     let (summary, scores) = commands::eval(&files.blob, data, quiet)?;
     let (_, ds) = commands::load(data, true, quiet)?;
-    let fc = forecasts(&files.blob, data, &ds, quiet)?;
+    let fc = forecasts(&blob, &ds);
     if fc.is_empty() {
         bail!("{}: the blob has no target", files.blob.display());
     }
