@@ -230,16 +230,8 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             binning_s: fit.binning_s,
             shrink_linear: fit.shrink_linear,
             shrink_forest: fit.shrink_forest,
-            linear_r2_change: r2_change(
-                &test,
-                fit.target,
-                &fit.linear_changes(&test),
-            ),
-            forest_r2_change: r2_change(
-                &test,
-                fit.target,
-                &fit.forest_changes(&test),
-            ),
+            linear_r2_change: r2_change(&test, fit.target, &fit.linear_changes(&test)),
+            forest_r2_change: r2_change(&test, fit.target, &fit.forest_changes(&test)),
             quant_max_abs_err_linear: q.map(|e| e.linear_max),
             quant_mean_abs_err_linear: q.map(|e| e.linear_mean),
             quant_max_abs_err_forest: q.map(|e| e.forest_max),
@@ -371,7 +363,11 @@ pub fn save_matrix(path: &Path, ds: &Dataset) -> Result<()> {
 
 /// Fixed-point predictions of a blob for every row: `(linear, forest, lo, hi)` levels per target,
 /// the band around the forest's forecast.
-pub(crate) fn blob_predictions(model: &ModelRef<'_>, ds: &Dataset, target: Target) -> Option<Vec<[i64; 4]>> {
+pub(crate) fn blob_predictions(
+    model: &ModelRef<'_>,
+    ds: &Dataset,
+    target: Target,
+) -> Option<Vec<[i64; 4]>> {
     model.target(target)?;
     Some(
         (0..ds.len())

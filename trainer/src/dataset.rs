@@ -89,7 +89,9 @@ impl Dataset {
     }
     /// [`Self::base_delta`] of every row.
     pub fn base_deltas(&self, target: Target, base: BaseAlpha) -> Vec<f64> {
-        (0..self.len()).map(|i| self.base_delta(i, target, base)).collect()
+        (0..self.len())
+            .map(|i| self.base_delta(i, target, base))
+            .collect()
     }
     /// The true future level of `target` at row `i`: current level plus learned change.
     pub fn truth_level(&self, i: usize, target: Target) -> f64 {
@@ -548,7 +550,11 @@ pub(crate) mod tests {
         let ds = build(&s, true);
         for seed in 0..10 {
             let sp = split(&ds, SplitBy::Group, seed).unwrap();
-            for (name, part) in [("train", &sp.train), ("calibration", &sp.calibration), ("test", &sp.test)] {
+            for (name, part) in [
+                ("train", &sp.train),
+                ("calibration", &sp.calibration),
+                ("test", &sp.test),
+            ] {
                 let net = part.iter().any(|&i| ds.level(i, Target::Net) > 0);
                 assert!(net, "seed {seed}: no network program in {name}");
             }

@@ -259,11 +259,18 @@ mod tests {
             }
             let got = BaseAlpha::new(a).unwrap().level(&past);
             // One rounding per step, at most half a unit each.
-            assert!((got as f64 - e).abs() <= 0.5 * (HISTORY_LEN - 1) as f64, "{a}: {got} vs {e}");
+            assert!(
+                (got as f64 - e).abs() <= 0.5 * (HISTORY_LEN - 1) as f64,
+                "{a}: {got} vs {e}"
+            );
         }
         assert_eq!(BaseAlpha::PERSISTENCE.level(&past), past[HISTORY_LEN - 1]);
-        assert_eq!(BaseAlpha::new(500).unwrap().level(&[i64::MAX; HISTORY_LEN]), i64::MAX);
-        let extreme: [i64; HISTORY_LEN] = core::array::from_fn(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX });
+        assert_eq!(
+            BaseAlpha::new(500).unwrap().level(&[i64::MAX; HISTORY_LEN]),
+            i64::MAX
+        );
+        let extreme: [i64; HISTORY_LEN] =
+            core::array::from_fn(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX });
         let _ = BaseAlpha::new(700).unwrap().level(&extreme); // saturates, never overflows
     }
 
@@ -274,7 +281,10 @@ mod tests {
             s.cpu_user_us = 100_000 * i as u32;
         }
         let past = window_levels(&w);
-        assert_eq!(past[Target::Cpu.index()][HISTORY_LEN - 1], current_levels(&w)[Target::Cpu.index()]);
+        assert_eq!(
+            past[Target::Cpu.index()][HISTORY_LEN - 1],
+            current_levels(&w)[Target::Cpu.index()]
+        );
         assert_eq!(past[Target::Cpu.index()][2], 200);
     }
 
