@@ -19,10 +19,10 @@ use super::{
     model::{
         blob::Prediction,
         features::compute_window,
-        history::History,
+        history::{History, HISTORY_LEN},
         sample::RawSample,
         schema::{N_FEATURES, N_TARGETS},
-        target::{current_levels, window_levels},
+        target::window_levels,
     },
     predict::{Model, Models},
     samples::Samples,
@@ -409,10 +409,15 @@ impl Sampler {
                 if let Some(window) = e.history.window() {
                     // SAFETY: plain clock reads.
                     let p0 = unsafe { bindings::ktime_get() };
-                    e.levels = current_levels(&window);
+                    // Every slot's levels once: the newest are the current levels, all of them
+                    // give the base levels.
+                    let past = window_levels(&window);
+                    for (l, p) in e.levels.iter_mut().zip(&past) {
+                        *l = p[HISTORY_LEN - 1];
+                    }
                     let inputs = Inputs {
                         features: compute_window(&window),
-                        bases: view.base_levels(&window_levels(&window)),
+                        bases: view.base_levels(&past),
                     };
                     if !(same_model && e.pred.is_some() && e.inputs == inputs) {
                         e.pred = Some(view.predict_all(&inputs.features, &inputs.bases));
