@@ -110,7 +110,7 @@ impl debugfs::Show for StatsFile {
         let (rows, dropped) = self.0.samples.counts();
         let (hits, ns_per_hit, overflow, accounted) = self.0.acct.acct().stats();
         let predicted = s.predicted.load(Relaxed);
-        let lines: [(&str, u64); 22] = [
+        let lines: [(&str, u64); 23] = [
             ("interval_ms", u64::from(self.0.interval_ms.load(Relaxed))),
             ("capacity", u64::from(self.0.capacity.load(Relaxed))),
             ("passes", passes),
@@ -132,6 +132,7 @@ impl debugfs::Show for StatsFile {
             ("history_len", model::history::HISTORY_LEN as u64),
             ("predicted", predicted),
             ("predict_evaluated", s.evaluated.load(Relaxed)),
+            ("predict_still", s.still.load(Relaxed)),
             ("predict_ns_per_process", s.predict_ns.load(Relaxed).checked_div(predicted).unwrap_or(0)),
         ];
         for (name, v) in lines {

@@ -18,7 +18,7 @@ use super::{
     kvec::truncate,
     model::{
         blob::Prediction,
-        features::compute_window,
+        features::{compute_window, refresh_still},
         history::{History, HISTORY_LEN},
         sample::RawSample,
         schema::{N_FEATURES, N_TARGETS},
@@ -307,6 +307,8 @@ pub(crate) struct PassStats {
     pub(crate) predicted: AtomicU64,
     /// Of those, processes whose models were evaluated (the others' inputs had not changed).
     pub(crate) evaluated: AtomicU64,
+    /// Of those, sleeping processes whose features were refreshed rather than computed.
+    pub(crate) still: AtomicU64,
     pub(crate) predict_ns: AtomicU64,
 }
 
@@ -389,7 +391,7 @@ impl Sampler {
         let model = self.models.active();
         let view = model.view();
         let same_model = st.model.as_ref().is_some_and(|m| Arc::ptr_eq(m, &model));
-        let (mut predicted, mut evaluated, mut predict_ns) = (0u64, 0u64, 0u64);
+        let (mut predicted, mut evaluated, mut still, mut predict_ns) = (0u64, 0u64, 0u64, 0u64);
         for task in st.tasks.as_slice() {
             let id = tasks::ident(task);
             if id.tgid <= 0 {
@@ -406,24 +408,39 @@ impl Sampler {
                 let s = e.advance(&id, now_ns, boot_ns, &c, &t);
                 e.history.push(&s);
                 e.last = s;
-                if let Some(window) = e.history.window() {
-                    // SAFETY: plain clock reads.
-                    let p0 = unsafe { bindings::ktime_get() };
-                    // Every slot's levels once: the newest are the current levels, all of them
-                    // give the base levels.
-                    let past = window_levels(&window);
-                    for (l, p) in e.levels.iter_mut().zip(&past) {
-                        *l = p[HISTORY_LEN - 1];
+                // SAFETY: plain clock reads.
+                let p0 = unsafe { bindings::ktime_get() };
+                let inputs = match (e.history.newest(), same_model && e.pred.is_some()) {
+                    // A sleeping process: its window holds the same levels and no activity, as it
+                    // did at the previous push, so only the age feature can have changed (the
+                    // model crate's property tests check this); levels and, under the same
+                    // model, base levels stay.
+                    (Some(newest), true) if e.history.is_still() => {
+                        still += 1;
+                        Some(Inputs {
+                            features: refresh_still(&e.inputs.features, newest),
+                            bases: e.inputs.bases,
+                        })
                     }
-                    let inputs = Inputs {
-                        features: compute_window(&window),
-                        bases: view.base_levels(&past),
-                    };
+                    _ => e.history.window().map(|window| {
+                        // Every slot's levels once: the newest are the current levels, all of
+                        // them give the base levels.
+                        let past = window_levels(&window);
+                        for (l, p) in e.levels.iter_mut().zip(&past) {
+                            *l = p[HISTORY_LEN - 1];
+                        }
+                        Inputs {
+                            features: compute_window(&window),
+                            bases: view.base_levels(&past),
+                        }
+                    }),
+                };
+                if let Some(inputs) = inputs {
                     if !(same_model && e.pred.is_some() && e.inputs == inputs) {
                         e.pred = Some(view.predict_all(&inputs.features, &inputs.bases));
-                        e.inputs = inputs;
                         evaluated += 1;
                     }
+                    e.inputs = inputs;
                     // SAFETY: as above.
                     predict_ns += unsafe { bindings::ktime_get() }.saturating_sub(p0).max(0) as u64;
                     predicted += 1;
@@ -485,6 +502,7 @@ impl Sampler {
         s.last_ns_per_process.store(dt.checked_div(read).unwrap_or(0), Relaxed);
         s.predicted.store(predicted, Relaxed);
         s.evaluated.store(evaluated, Relaxed);
+        s.still.store(still, Relaxed);
         s.predict_ns.store(predict_ns, Relaxed);
     }
 

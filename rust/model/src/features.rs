@@ -150,7 +150,21 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
     f.put(Threads, i64::from(n.threads));
     f.put(Nice, i64::from(n.nice));
     f.put(Policy, i64::from(n.policy));
-    f.put(AgeLog, log1p(u64::from(n.age_s)));
+    f.put(AgeLog, age_log(n));
+    f.0
+}
+
+/// [`Feature::AgeLog`] of the newest slot.
+fn age_log(newest: &Slot) -> i64 {
+    log1p(u64::from(newest.age_s))
+}
+
+/// The features of a [still](super::history::History::is_still) history's window, from
+/// `prev`, the features of its window one push earlier: the same but for the age. Equal to
+/// [`compute_window`] of the window, at a fraction of its cost (a property test checks it).
+pub fn refresh_still(prev: &[i32; N_FEATURES], newest: &Slot) -> [i32; N_FEATURES] {
+    let mut f = Features(*prev);
+    f.put(Feature::AgeLog, age_log(newest));
     f.0
 }
 
@@ -375,7 +389,7 @@ mod tests {
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::NvcswLog), log1p(510) as i32);
         assert_eq!(feature(&f, Feature::NvcswLogLag1), 3 * 256); // log2(1 + 7) = 3
-        // EWMA 1/2: 768 through the first seven, then 768 + (2303 - 768) / 2 = 1535.5 → 1536.
+                                                                 // EWMA 1/2: 768 through the first seven, then 768 + (2303 - 768) / 2 = 1535.5 → 1536.
         assert_eq!(log1p(510), 2303);
         assert_eq!(feature(&f, Feature::NvcswLogEwmaShort), 1536);
         assert_eq!(feature(&f, Feature::NivcswLog), log1p(6) as i32);

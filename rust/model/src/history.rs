@@ -104,6 +104,42 @@ impl Slot {
     pub fn cpu_us(&self) -> u64 {
         u64::from(self.cpu_user_us) + u64::from(self.cpu_sys_us)
     }
+
+    /// Whether the process did nothing in this slot's interval: no CPU time, switches, faults,
+    /// syscalls or bytes, and the same levels as the slot `prev` before it. Only the timing
+    /// (`interval_us`, `age_s`) may differ.
+    pub fn is_still_after(&self, prev: &Slot) -> bool {
+        let counts = [
+            self.cpu_user_us,
+            self.cpu_sys_us,
+            self.nvcsw,
+            self.nivcsw,
+            self.minflt,
+            self.majflt,
+            self.syscr,
+            self.syscw,
+        ];
+        let bytes = [
+            self.disk_bytes,
+            self.rchar_bytes,
+            self.wchar_bytes,
+            self.net_bytes,
+        ];
+        counts == [0; 8]
+            && bytes == [0; 4]
+            && (
+                self.rss_anon_kib,
+                self.rss_file_shmem_kib,
+                self.vm_kib,
+                self.threads,
+            ) == (
+                prev.rss_anon_kib,
+                prev.rss_file_shmem_kib,
+                prev.vm_kib,
+                prev.threads,
+            )
+            && (self.nice, self.policy) == (prev.nice, prev.policy)
+    }
 }
 
 /// A ring of the last [`HISTORY_LEN`] slots of one process, oldest overwritten first.
@@ -128,6 +164,8 @@ pub struct History {
     next: u8,
     /// Number of valid slots, <= HISTORY_LEN.
     len: u8,
+    /// How many of the newest slots in a row were [still](Slot::is_still_after), saturating.
+    still: u8,
 }
 
 impl Default for History {
@@ -143,6 +181,7 @@ impl History {
             slots: [ZERO_SLOT; HISTORY_LEN],
             next: 0,
             len: 0,
+            still: 0,
         }
     }
 
@@ -153,6 +192,12 @@ impl History {
 
     /// Appends an already narrowed slot.
     pub fn push_slot(&mut self, slot: Slot) {
+        let still = self.newest().is_some_and(|p| slot.is_still_after(p));
+        self.still = if still {
+            self.still.saturating_add(1)
+        } else {
+            0
+        };
         if let Some(dst) = self.slots.get_mut(usize::from(self.next)) {
             *dst = slot;
         }
@@ -185,6 +230,16 @@ impl History {
     pub fn clear(&mut self) {
         self.next = 0;
         self.len = 0;
+        self.still = 0;
+    }
+
+    /// Whether the window and the window one push earlier are both full of still slots with the
+    /// same levels: the last `HISTORY_LEN + 1` pushes were each [still](Slot::is_still_after).
+    /// Then every feature and target level of the two windows is the same except the process's
+    /// age ([`crate::features::refresh_still`]), so the sampler need not compute them again for
+    /// a process that sleeps.
+    pub fn is_still(&self) -> bool {
+        self.is_full() && usize::from(self.still) > HISTORY_LEN
     }
 
     /// The most recent sample.

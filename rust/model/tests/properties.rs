@@ -3,9 +3,9 @@
 
 use procperf_model::blob::parse;
 use procperf_model::crc32::crc32;
-use procperf_model::features::compute;
+use procperf_model::features::{compute, compute_window, refresh_still};
 use procperf_model::float::{features_f64, ForestF64, IntervalF64, LinearF64, NodeF64, TreeF64};
-use procperf_model::history::History;
+use procperf_model::history::{History, Slot, HISTORY_LEN};
 use procperf_model::owned::QuantModel;
 use procperf_model::quantize::{
     forest_error_bound, quantize_forest, quantize_linear, FOREST_MAX_ABS_ERROR,
@@ -14,6 +14,7 @@ use procperf_model::quantize::{
 use procperf_model::sample::{RawSample, N_COLUMNS};
 use procperf_model::schema::{Target, FEATURE_MAX, N_FEATURES};
 use procperf_model::synth::{random_model, Rng};
+use procperf_model::target::window_levels;
 use proptest::prelude::*;
 
 fn weight() -> impl Strategy<Value = f64> {
@@ -226,4 +227,83 @@ fn model_with<R>(
 #[test]
 fn rng_is_deterministic() {
     assert_eq!(Rng(1).next_u64(), Rng(1).next_u64());
+}
+
+/// A slot with every field random, as a busy process's.
+fn busy_slot() -> impl Strategy<Value = Slot> {
+    (any::<[u32; 14]>(), any::<[u64; 4]>(), any::<(i8, u8)>()).prop_map(|(a, b, (nice, policy))| {
+        Slot {
+            interval_us: a[0].max(1),
+            cpu_user_us: a[1],
+            cpu_sys_us: a[2],
+            nvcsw: a[3],
+            nivcsw: a[4],
+            minflt: a[5],
+            majflt: a[6],
+            syscr: a[7],
+            syscw: a[8],
+            rss_anon_kib: a[9],
+            rss_file_shmem_kib: a[10],
+            vm_kib: a[11],
+            threads: a[12],
+            age_s: a[13],
+            disk_bytes: b[0],
+            rchar_bytes: b[1],
+            wchar_bytes: b[2],
+            net_bytes: b[3],
+            nice,
+            policy,
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// The sampler's shortcut for sleeping processes: for a still history, refreshing the
+    /// previous window's features gives exactly what computing them again gives, and the target
+    /// levels (current and base) are unchanged.
+    #[test]
+    fn still_windows_differ_only_in_age(
+        before in proptest::collection::vec(busy_slot(), 0..12),
+        last_busy in busy_slot(),
+        timing in proptest::collection::vec((1u32..5_000_000, 0u32..3), HISTORY_LEN + 1..HISTORY_LEN + 6),
+    ) {
+        let mut h = History::new();
+        for s in before.iter().chain([&last_busy]) {
+            h.push_slot(*s);
+        }
+        let mut age = last_busy.age_s;
+        let mut prev_window = h.window();
+        for (i, &(interval_us, dage)) in timing.iter().enumerate() {
+            age = age.saturating_add(dage);
+            let still = Slot {
+                interval_us,
+                age_s: age,
+                rss_anon_kib: last_busy.rss_anon_kib,
+                rss_file_shmem_kib: last_busy.rss_file_shmem_kib,
+                vm_kib: last_busy.vm_kib,
+                threads: last_busy.threads,
+                nice: last_busy.nice,
+                policy: last_busy.policy,
+                ..Slot::default()
+            };
+            prop_assert!(still.is_still_after(h.newest().unwrap()));
+            h.push_slot(still);
+            prop_assert_eq!(h.is_still(), i >= HISTORY_LEN, "after {} still pushes", i + 1);
+            let window = h.window();
+            if h.is_still() {
+                let (prev, window) = (prev_window.unwrap(), window.unwrap());
+                prop_assert_eq!(
+                    refresh_still(&compute_window(&prev), &still),
+                    compute_window(&window)
+                );
+                prop_assert_eq!(window_levels(&prev), window_levels(&window));
+            }
+            prev_window = window;
+        }
+        // Any activity ends it.
+        h.push_slot(Slot { cpu_user_us: 1, ..*h.newest().unwrap() });
+        prop_assert!(!h.is_still());
+    }
 }
