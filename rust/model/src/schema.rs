@@ -13,7 +13,7 @@
 use super::history::HISTORY_LEN;
 
 /// Version of the feature computation and target definitions; bump on any semantic change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Number of future intervals a target averages over (5 ≈ 5 s at the default 1 s interval).
 pub const HORIZON: usize = 5;
@@ -132,7 +132,7 @@ feature_table! {
     Threads = "threads", UNIT_COUNT, "thread count, newest";
     Nice = "nice", UNIT_LEVEL, "nice value, -20..=19, newest";
     Policy = "policy", UNIT_LEVEL, "scheduling policy number, newest";
-    AgeLog = "age_log", UNIT_LOG_SECONDS, "time since the process started, newest";
+    AgeLog = "age_log", UNIT_LOG_SECONDS, "time since the process started, newest, in whole doublings (steps at 1, 3, 7, 15, ... s)";
 }
 
 /// Feature names in vector order (CSV headers, model reports).
