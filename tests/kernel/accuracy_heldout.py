@@ -9,8 +9,9 @@ every forecast of the mean CPU over the next 5 intervals against what happened, 
 process was busy now or ahead (>= 1 % CPU). Fails if the mix does not run, if too few forecasts
 are busy, or if the forest's MAE exceeds 1.25x persistence's (a broken model path). The goal, the
 forest's MAE below persistence's and below the EWMA baseline's (alpha from the model's manifest),
-is not reached reliably yet and reported as TAP TODO. Reports the ratios and the interval coverage. Runs on the release kernel, like the training data: the debug
-kernel's KASAN slowdown would change the workload being forecast.
+is not reached reliably yet and reported as TAP TODO. Reports the ratios and the interval
+coverage. Runs on the release kernel, like the training data: the debug kernel's KASAN slowdown
+would change the workload being forecast.
 """
 import json, os, subprocess, sys, time
 

@@ -34,8 +34,9 @@ check "rmmod succeeds" rmmod procperf
 check "nothing remains in debugfs after unload" test ! -e "$PP_DEBUGFS"
 check "module is gone from /proc/modules" bash -c '! grep -q "^procperf " /proc/modules'
 
-# The cycles make the syscalls insmod and rmmod make (finit_module, delete_module) from one
-# process: starting a program in a KASAN guest under TCG costs about a second, the syscalls far less.
+# The cycles make the syscalls insmod and rmmod make (finit_module, delete_module; x86-64 numbers)
+# from one process: starting a program in a KASAN guest under TCG costs about a second, the
+# syscalls far less. The first load and unload above use the real tools.
 cycles() {
   python3 - "$PP_KO" "$PP_DEBUGFS/version" <<'PY'
 import ctypes, os, sys

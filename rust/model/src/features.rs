@@ -392,8 +392,9 @@ mod tests {
         };
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::NvcswLog), log1p(510) as i32);
-        assert_eq!(feature(&f, Feature::NvcswLogLag1), 3 * 256); // log2(1 + 7) = 3
-                                                                 // EWMA 1/2: 768 through the first seven, then 768 + (2303 - 768) / 2 = 1535.5 → 1536.
+        // log2(1 + 7) = 3.
+        assert_eq!(feature(&f, Feature::NvcswLogLag1), 3 * 256);
+        // EWMA 1/2: 768 through the first seven, then 768 + (2303 - 768) / 2 = 1535.5 → 1536.
         assert_eq!(log1p(510), 2303);
         assert_eq!(feature(&f, Feature::NvcswLogEwmaShort), 1536);
         assert_eq!(feature(&f, Feature::NivcswLog), log1p(6) as i32);
@@ -576,8 +577,20 @@ mod tests {
 
     #[test]
     fn age_counts_whole_doublings() {
-        for (age_s, doublings) in [(0, 0), (1, 1), (2, 1), (3, 2), (6, 2), (7, 3), (1000, 9), (u32::MAX, 32)] {
-            let s = Slot { age_s, ..Slot::default() };
+        for (age_s, doublings) in [
+            (0, 0),
+            (1, 1),
+            (2, 1),
+            (3, 2),
+            (6, 2),
+            (7, 3),
+            (1000, 9),
+            (u32::MAX, 32),
+        ] {
+            let s = Slot {
+                age_s,
+                ..Slot::default()
+            };
             assert_eq!(age_log(&s), doublings * 256, "age {age_s} s");
         }
     }

@@ -236,7 +236,7 @@ impl History {
     /// Whether the window and the window one push earlier are both full of still slots with the
     /// same levels: the last `HISTORY_LEN + 1` pushes were each [still](Slot::is_still_after).
     /// Then every feature and target level of the two windows is the same except the process's
-    /// age ([`crate::features::refresh_still`]), so the sampler need not compute them again for
+    /// age ([`super::features::refresh_still`]), so the sampler need not compute them again for
     /// a process that sleeps.
     pub fn is_still(&self) -> bool {
         self.is_full() && usize::from(self.still) > HISTORY_LEN
