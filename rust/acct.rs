@@ -50,6 +50,9 @@ struct Slot {
 struct Table {
     slots: KVVec<Slot>,
     used: usize,
+    /// One bit per slot, set while it holds a process: `retain` visits only those, not all
+    /// `CAPACITY` slots (768 KiB) under the lock every pass.
+    occupied: [u64; CAPACITY / 64],
 }
 
 impl Table {
@@ -57,6 +60,34 @@ impl Table {
         // Fibonacci hashing of the tgid; the length is a power of two.
         let h = (tgid as u32).wrapping_mul(0x9e37_79b9) as usize;
         h & (self.slots.len().wrapping_sub(1))
+    }
+
+    /// Stores `s` in slot `i` and keeps its occupancy bit.
+    fn put(&mut self, i: usize, s: Slot) {
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = s;
+        }
+        if let Some(w) = self.occupied.get_mut(i / 64) {
+            let bit = 1u64 << (i % 64);
+            if s.tgid != 0 {
+                *w |= bit;
+            } else {
+                *w &= !bit;
+            }
+        }
+    }
+
+    /// The first occupied slot at or after `i`.
+    fn next_occupied(&self, i: usize) -> Option<usize> {
+        let mut w = i / 64;
+        let mut bits = self.occupied.get(w)? & (!0u64 << (i % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *self.occupied.get(w)?;
+        }
     }
 
     /// The slot for (tgid, start), inserted if absent; `None` when the table is full.
@@ -74,9 +105,8 @@ impl Table {
                     return None;
                 }
                 self.used += 1;
-                let s = self.slots.get_mut(i)?;
-                *s = Slot { tgid, start_ns, totals: Totals::default() };
-                return Some(s);
+                self.put(i, Slot { tgid, start_ns, totals: Totals::default() });
+                return self.slots.get_mut(i);
             }
             i = (i + 1) & (n - 1);
         }
@@ -101,16 +131,16 @@ impl Table {
 
     /// Removes every slot for which `keep` is false, keeping probe sequences intact.
     fn retain(&mut self, mut keep: impl FnMut(i32, u64) -> bool) {
-        let n = self.slots.len();
         let mut i = 0;
-        while i < n {
-            let Some(&s) = self.slots.get(i) else { return };
-            if s.tgid != 0 && !keep(s.tgid, s.start_ns) {
-                self.remove_at(i);
+        while let Some(j) = self.next_occupied(i) {
+            let Some(&s) = self.slots.get(j) else { return };
+            if keep(s.tgid, s.start_ns) {
+                i = j + 1;
+            } else {
                 // The slot now holds a shifted-back entry (or is empty): look at it again.
-                continue;
+                self.remove_at(j);
+                i = j;
             }
-            i += 1;
         }
     }
 
@@ -118,8 +148,8 @@ impl Table {
     fn remove_at(&mut self, mut hole: usize) {
         let n = self.slots.len();
         let mask = n - 1;
-        if let Some(s) = self.slots.get_mut(hole) {
-            *s = Slot::default();
+        if hole < n {
+            self.put(hole, Slot::default());
             self.used = self.used.saturating_sub(1);
         }
         let mut j = (hole + 1) & mask;
@@ -133,12 +163,8 @@ impl Table {
             let dist_home = j.wrapping_sub(home) & mask;
             let dist_hole = j.wrapping_sub(hole) & mask;
             if dist_home >= dist_hole {
-                if let Some(h) = self.slots.get_mut(hole) {
-                    *h = s;
-                }
-                if let Some(e) = self.slots.get_mut(j) {
-                    *e = Slot::default();
-                }
+                self.put(hole, s);
+                self.put(j, Slot::default());
                 hole = j;
             }
             j = (j + 1) & mask;
@@ -162,7 +188,7 @@ impl Acct {
     fn new() -> Result<impl PinInit<Self, Error>> {
         let slots = KVVec::from_elem(Slot::default(), CAPACITY, GFP_KERNEL)?;
         Ok(try_pin_init!(Self {
-            table <- new_spinlock!(Table { slots, used: 0 }, "procperf_acct"),
+            table <- new_spinlock!(Table { slots, used: 0, occupied: [0; CAPACITY / 64] }, "procperf_acct"),
             hits: AtomicU64::new(0),
             hit_ns: AtomicU64::new(0),
             overflow: AtomicU64::new(0),

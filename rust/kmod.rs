@@ -110,6 +110,8 @@ impl debugfs::Show for StatsFile {
         let (rows, dropped) = self.0.samples.counts();
         let (hits, ns_per_hit, overflow, accounted) = self.0.acct.acct().stats();
         let predicted = s.predicted.load(Relaxed);
+        let still = s.still.load(Relaxed);
+        let computed = predicted.saturating_sub(still);
         let lines: [(&str, u64); 23] = [
             ("interval_ms", u64::from(self.0.interval_ms.load(Relaxed))),
             ("capacity", u64::from(self.0.capacity.load(Relaxed))),
@@ -132,8 +134,8 @@ impl debugfs::Show for StatsFile {
             ("history_len", model::history::HISTORY_LEN as u64),
             ("predicted", predicted),
             ("predict_evaluated", s.evaluated.load(Relaxed)),
-            ("predict_still", s.still.load(Relaxed)),
-            ("predict_ns_per_process", s.predict_ns.load(Relaxed).checked_div(predicted).unwrap_or(0)),
+            ("predict_still", still),
+            ("predict_ns_per_computed", s.predict_ns.load(Relaxed).checked_div(computed).unwrap_or(0)),
         ];
         for (name, v) in lines {
             emit(writeln!(out, "{name} {v}"))?;

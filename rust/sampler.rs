@@ -211,6 +211,8 @@ pub(crate) struct Table {
     pub(crate) entries: KVVec<Entry>,
     index: KVVec<u32>,
     capacity: usize,
+    /// An eviction left an index slot naming a process that is gone.
+    stale: bool,
 }
 
 impl Table {
@@ -220,6 +222,7 @@ impl Table {
             entries: KVVec::with_capacity(capacity, GFP_KERNEL)?,
             index: KVVec::from_elem(0u32, slots, GFP_KERNEL)?,
             capacity,
+            stale: false,
         })
     }
 
@@ -263,16 +266,24 @@ impl Table {
         false
     }
 
-    /// Drops entries not seen in `pass` and rebuilds the index.
+    /// Drops entries not seen in `pass` and rebuilds the index if any went.
     fn end_pass(&mut self, pass: u64) {
         let slice = self.entries.as_mut_slice();
-        let mut kept = 0;
-        for i in 0..slice.len() {
+        let mut kept = slice.len();
+        let mut i = 0;
+        // Each gone entry swaps with the last kept one: one move per exit, none in a quiet pass.
+        while i < kept {
             if slice.get(i).is_some_and(|e| e.last_pass == pass) {
-                slice.swap(kept, i);
-                kept += 1;
+                i += 1;
+            } else {
+                kept -= 1;
+                slice.swap(i, kept);
             }
         }
+        if kept == slice.len() && !self.stale {
+            return; // every index slot still names its entry
+        }
+        self.stale = false;
         truncate(&mut self.entries, kept);
         for s in self.index.as_mut_slice() {
             *s = 0;
@@ -303,12 +314,13 @@ pub(crate) struct PassStats {
     pub(crate) evictions: AtomicU64,
     pub(crate) untracked: AtomicU64,
     pub(crate) memory_bytes: AtomicU64,
-    /// Processes predicted in the last pass and the ns that took (features + all models).
+    /// Processes predicted in the last pass.
     pub(crate) predicted: AtomicU64,
     /// Of those, processes whose models were evaluated (the others' inputs had not changed).
     pub(crate) evaluated: AtomicU64,
     /// Of those, sleeping processes whose features were refreshed rather than computed.
     pub(crate) still: AtomicU64,
+    /// ns the others took (features, and all models if evaluated).
     pub(crate) predict_ns: AtomicU64,
 }
 
@@ -408,41 +420,47 @@ impl Sampler {
                 let s = e.advance(&id, now_ns, boot_ns, &c, &t);
                 e.history.push(&s);
                 e.last = s;
-                // SAFETY: plain clock reads.
-                let p0 = unsafe { bindings::ktime_get() };
-                let inputs = match (e.history.newest(), same_model && e.pred.is_some()) {
+                let reuse = same_model && e.pred.is_some();
+                // Whether the process is predicted, and whether its models must be evaluated; a
+                // process whose features are computed is timed (from `p0`), a still one is not:
+                // two clock reads would cost more than its refresh.
+                let mut p0 = None;
+                let evaluate = match e.history.newest() {
                     // A sleeping process: its window holds the same levels and no activity, as it
                     // did at the previous push, so only the age feature can have changed (the
                     // model crate's property tests check this); levels and, under the same
                     // model, base levels stay.
-                    (Some(newest), true) if e.history.is_still() => {
+                    Some(newest) if reuse && e.history.is_still() => {
                         still += 1;
-                        Some(Inputs {
-                            features: refresh_still(&e.inputs.features, newest),
-                            bases: e.inputs.bases,
-                        })
+                        Some(refresh_still(&mut e.inputs.features, newest))
                     }
                     _ => e.history.window().map(|window| {
+                        // SAFETY: plain clock read.
+                        p0 = Some(unsafe { bindings::ktime_get() });
                         // Every slot's levels once: the newest are the current levels, all of
                         // them give the base levels.
                         let past = window_levels(&window);
                         for (l, p) in e.levels.iter_mut().zip(&past) {
                             *l = p[HISTORY_LEN - 1];
                         }
-                        Inputs {
+                        let inputs = Inputs {
                             features: compute_window(&window),
                             bases: view.base_levels(&past),
-                        }
+                        };
+                        let changed = !reuse || e.inputs != inputs;
+                        e.inputs = inputs;
+                        changed
                     }),
                 };
-                if let Some(inputs) = inputs {
-                    if !(same_model && e.pred.is_some() && e.inputs == inputs) {
-                        e.pred = Some(view.predict_all(&inputs.features, &inputs.bases));
+                if let Some(evaluate) = evaluate {
+                    if evaluate {
+                        e.pred = Some(view.predict_all(&e.inputs.features, &e.inputs.bases));
                         evaluated += 1;
                     }
-                    e.inputs = inputs;
-                    // SAFETY: as above.
-                    predict_ns += unsafe { bindings::ktime_get() }.saturating_sub(p0).max(0) as u64;
+                    if let Some(p0) = p0 {
+                        // SAFETY: plain clock read.
+                        predict_ns += unsafe { bindings::ktime_get() }.saturating_sub(p0).max(0) as u64;
+                    }
                     predicted += 1;
                 }
                 if let Some(b) = batch.as_mut() {
@@ -474,10 +492,14 @@ impl Sampler {
                 if let Some(slot) = table.entries.get_mut(v) {
                     *slot = entry;
                 }
+                table.stale = true;
                 self.stats.evictions.fetch_add(1, Relaxed);
                 v
             };
             if !table.index_insert(id.tgid, pos) {
+                // Cannot happen (the index has twice the table's slots, rebuilt when stale), but
+                // the next rebuild must name this entry.
+                table.stale = true;
                 self.stats.untracked.fetch_add(1, Relaxed);
             }
         }

@@ -163,13 +163,19 @@ fn age_log(newest: &Slot) -> i64 {
     i64::from(u64::BITS - 1 - v.leading_zeros()) << 8
 }
 
-/// The features of a [still](super::history::History::is_still) history's window, from
-/// `prev`, the features of its window one push earlier: the same but for the age. Equal to
+/// Turns `features`, those of a [still](super::history::History::is_still) history's window one
+/// push earlier, into those of its window now: the same but for the age. The result equals
 /// [`compute_window`] of the window, at a fraction of its cost (a property test checks it).
-pub fn refresh_still(prev: &[i32; N_FEATURES], newest: &Slot) -> [i32; N_FEATURES] {
-    let mut f = Features(*prev);
-    f.put(Feature::AgeLog, age_log(newest));
-    f.0
+/// Returns whether anything changed (the age crossed a doubling).
+pub fn refresh_still(features: &mut [i32; N_FEATURES], newest: &Slot) -> bool {
+    let age = clamp(age_log(newest)) as i32;
+    match features.get_mut(Feature::AgeLog.index()) {
+        Some(f) if *f != age => {
+            *f = age;
+            true
+        }
+        _ => false,
+    }
 }
 
 struct Features([i32; N_FEATURES]);

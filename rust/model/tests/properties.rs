@@ -294,10 +294,11 @@ proptest! {
             let window = h.window();
             if h.is_still() {
                 let (prev, window) = (prev_window.unwrap(), window.unwrap());
-                prop_assert_eq!(
-                    refresh_still(&compute_window(&prev), &still),
-                    compute_window(&window)
-                );
+                let (before, now) = (compute_window(&prev), compute_window(&window));
+                let mut refreshed = before;
+                let changed = refresh_still(&mut refreshed, &still);
+                prop_assert_eq!(refreshed, now);
+                prop_assert_eq!(changed, before != now);
                 prop_assert_eq!(window_levels(&prev), window_levels(&window));
             }
             prev_window = window;
