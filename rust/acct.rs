@@ -46,54 +46,64 @@ struct Slot {
     totals: Totals,
 }
 
-/// Linear-probing hash table with backward-shift deletion (no tombstones).
-struct Table {
-    slots: KVVec<Slot>,
-    used: usize,
-    /// One bit per slot, set while it holds a process: `retain` visits only those, not all
-    /// `CAPACITY` slots (768 KiB) under the lock every pass.
-    occupied: [u64; CAPACITY / 64],
+/// The slot where a process's probe sequence starts: Fibonacci hashing of the tgid.
+fn home(tgid: i32) -> usize {
+    (tgid as u32).wrapping_mul(0x9e37_79b9) as usize & (CAPACITY - 1)
 }
 
-impl Table {
-    fn home(&self, tgid: i32) -> usize {
-        // Fibonacci hashing of the tgid; the length is a power of two.
-        let h = (tgid as u32).wrapping_mul(0x9e37_79b9) as usize;
-        h & (self.slots.len().wrapping_sub(1))
+/// One bit per slot of the [`Table`], set while the slot holds a process. Written only under the
+/// table's lock; read under it (`retain` visits occupied slots, not all 768 KiB of them) and
+/// without it (the sampler's lookup of a process whose home slot is empty skips the lock).
+struct Occupancy([AtomicU64; CAPACITY / 64]);
+
+impl Occupancy {
+    /// Sets or clears slot `i`'s bit. Caller holds the table's lock (no concurrent writer).
+    fn set(&self, i: usize, on: bool) {
+        if let Some(w) = self.0.get(i / 64) {
+            let bit = 1u64 << (i % 64);
+            let v = w.load(Relaxed);
+            w.store(if on { v | bit } else { v & !bit }, Relaxed);
+        }
     }
 
-    /// Stores `s` in slot `i` and keeps its occupancy bit.
-    fn put(&mut self, i: usize, s: Slot) {
-        if let Some(slot) = self.slots.get_mut(i) {
-            *slot = s;
-        }
-        if let Some(w) = self.occupied.get_mut(i / 64) {
-            let bit = 1u64 << (i % 64);
-            if s.tgid != 0 {
-                *w |= bit;
-            } else {
-                *w &= !bit;
-            }
-        }
+    fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w.load(Relaxed) & (1u64 << (i % 64)) != 0)
     }
 
     /// The first occupied slot at or after `i`.
-    fn next_occupied(&self, i: usize) -> Option<usize> {
+    fn next(&self, i: usize) -> Option<usize> {
         let mut w = i / 64;
-        let mut bits = self.occupied.get(w)? & (!0u64 << (i % 64));
+        let mut bits = self.0.get(w)?.load(Relaxed) & (!0u64 << (i % 64));
         loop {
             if bits != 0 {
                 return Some(w * 64 + bits.trailing_zeros() as usize);
             }
             w += 1;
-            bits = *self.occupied.get(w)?;
+            bits = self.0.get(w)?.load(Relaxed);
+        }
+    }
+}
+
+/// Linear-probing hash table of `CAPACITY` slots with backward-shift deletion (no tombstones).
+/// Methods that change it take the [`Occupancy`] it keeps up to date.
+struct Table {
+    slots: KVVec<Slot>,
+    used: usize,
+}
+
+impl Table {
+    /// Stores `s` in slot `i` and keeps its occupancy bit.
+    fn put(&mut self, occ: &Occupancy, i: usize, s: Slot) {
+        if let Some(slot) = self.slots.get_mut(i) {
+            *slot = s;
+            occ.set(i, s.tgid != 0);
         }
     }
 
     /// The slot for (tgid, start), inserted if absent; `None` when the table is full.
-    fn entry(&mut self, tgid: i32, start_ns: u64) -> Option<&mut Slot> {
+    fn entry(&mut self, occ: &Occupancy, tgid: i32, start_ns: u64) -> Option<&mut Slot> {
         let n = self.slots.len();
-        let mut i = self.home(tgid);
+        let mut i = home(tgid);
         for _ in 0..n {
             let s = self.slots.get(i)?;
             if s.tgid == tgid && s.start_ns == start_ns {
@@ -105,7 +115,7 @@ impl Table {
                     return None;
                 }
                 self.used += 1;
-                self.put(i, Slot { tgid, start_ns, totals: Totals::default() });
+                self.put(occ, i, Slot { tgid, start_ns, totals: Totals::default() });
                 return self.slots.get_mut(i);
             }
             i = (i + 1) & (n - 1);
@@ -115,7 +125,7 @@ impl Table {
 
     fn find(&self, tgid: i32, start_ns: u64) -> Option<&Slot> {
         let n = self.slots.len();
-        let mut i = self.home(tgid);
+        let mut i = home(tgid);
         for _ in 0..n {
             let s = self.slots.get(i)?;
             if s.tgid == 0 {
@@ -130,26 +140,26 @@ impl Table {
     }
 
     /// Removes every slot for which `keep` is false, keeping probe sequences intact.
-    fn retain(&mut self, mut keep: impl FnMut(i32, u64) -> bool) {
+    fn retain(&mut self, occ: &Occupancy, mut keep: impl FnMut(i32, u64) -> bool) {
         let mut i = 0;
-        while let Some(j) = self.next_occupied(i) {
+        while let Some(j) = occ.next(i) {
             let Some(&s) = self.slots.get(j) else { return };
             if keep(s.tgid, s.start_ns) {
                 i = j + 1;
             } else {
                 // The slot now holds a shifted-back entry (or is empty): look at it again.
-                self.remove_at(j);
+                self.remove_at(occ, j);
                 i = j;
             }
         }
     }
 
     /// Backward-shift deletion: moves later members of the probe run back into the hole.
-    fn remove_at(&mut self, mut hole: usize) {
+    fn remove_at(&mut self, occ: &Occupancy, mut hole: usize) {
         let n = self.slots.len();
         let mask = n - 1;
         if hole < n {
-            self.put(hole, Slot::default());
+            self.put(occ, hole, Slot::default());
             self.used = self.used.saturating_sub(1);
         }
         let mut j = (hole + 1) & mask;
@@ -158,13 +168,13 @@ impl Table {
             if s.tgid == 0 {
                 return;
             }
-            let home = self.home(s.tgid);
+            let home = home(s.tgid);
             // Move `s` into the hole if its home is not in the cyclic range (hole, j].
             let dist_home = j.wrapping_sub(home) & mask;
             let dist_hole = j.wrapping_sub(hole) & mask;
             if dist_home >= dist_hole {
-                self.put(hole, s);
-                self.put(j, Slot::default());
+                self.put(occ, hole, s);
+                self.put(occ, j, Slot::default());
                 hole = j;
             }
             j = (j + 1) & mask;
@@ -177,6 +187,7 @@ impl Table {
 pub(crate) struct Acct {
     #[pin]
     table: SpinLock<Table>,
+    occupied: Occupancy,
     /// Probe calls that attributed something, and the ns they spent in total.
     hits: AtomicU64,
     hit_ns: AtomicU64,
@@ -188,7 +199,8 @@ impl Acct {
     fn new() -> Result<impl PinInit<Self, Error>> {
         let slots = KVVec::from_elem(Slot::default(), CAPACITY, GFP_KERNEL)?;
         Ok(try_pin_init!(Self {
-            table <- new_spinlock!(Table { slots, used: 0, occupied: [0; CAPACITY / 64] }, "procperf_acct"),
+            table <- new_spinlock!(Table { slots, used: 0 }, "procperf_acct"),
+            occupied: Occupancy([const { AtomicU64::new(0) }; CAPACITY / 64]),
             hits: AtomicU64::new(0),
             hit_ns: AtomicU64::new(0),
             overflow: AtomicU64::new(0),
@@ -197,12 +209,19 @@ impl Acct {
 
     /// Cumulative totals of a process (zero if it never hit a probe).
     pub(crate) fn totals(&self, tgid: i32, start_ns: u64) -> Totals {
+        // Without tombstones a process's slot lies in the unbroken run of occupied slots that
+        // starts at its home, so an empty home slot means it has none; most processes never
+        // touch a socket, and saying so needs no lock. A slot that appears (or a run that shifts)
+        // meanwhile shows its bytes at the next pass: totals are cumulative.
+        if !self.occupied.get(home(tgid)) {
+            return Totals::default();
+        }
         self.table.lock().find(tgid, start_ns).map(|s| s.totals).unwrap_or_default()
     }
 
     /// Forgets every process for which `alive` is false.
     pub(crate) fn retain(&self, alive: impl FnMut(i32, u64) -> bool) {
-        self.table.lock().retain(alive);
+        self.table.lock().retain(&self.occupied, alive);
     }
 
     /// (hits, mean ns per hit, dropped hits, processes accounted).
@@ -224,7 +243,7 @@ impl Acct {
             let leader = read_volatile(addr_of!((*cur).group_leader));
             (read_volatile(addr_of!((*cur).tgid)), read_volatile(addr_of!((*leader).start_boottime)))
         };
-        match self.table.lock().entry(tgid, start_ns) {
+        match self.table.lock().entry(&self.occupied, tgid, start_ns) {
             Some(slot) => f(&mut slot.totals),
             None => {
                 self.overflow.fetch_add(1, Relaxed);

@@ -139,15 +139,12 @@ pub(crate) fn ident(task: &Task) -> Ident {
     // SAFETY: the caller holds a reference, so the task_struct is valid; these fields are plain
     // integers read once (a concurrent rename or renice gives the old or the new value).
     unsafe {
-        let mut comm = [0u8; 16];
-        let src = addr_of!((*t).comm) as *const u8;
-        for (i, c) in comm.iter_mut().enumerate() {
-            *c = read_volatile(src.add(i));
-        }
         Ident {
             tgid: read_volatile(addr_of!((*t).tgid)),
             start_ns: read_volatile(addr_of!((*t).start_boottime)),
-            comm,
+            // One 16-byte copy: a rename racing with it may give a mix of both names, as
+            // /proc/PID/comm can.
+            comm: read_volatile(addr_of!((*t).comm).cast::<[u8; 16]>()),
             nice: i64::from(read_volatile(addr_of!((*t).static_prio))) - 120,
             policy: u64::from(read_volatile(addr_of!((*t).policy))),
         }

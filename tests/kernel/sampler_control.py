@@ -6,7 +6,8 @@
 - capacity: invalid writes refused; a small table stays within capacity, evicting or refusing the
   rest and counting it;
 - churn: 60 s of `stress-ng --fork` and short-lived processes while `samples` is read: no torn row,
-  tracked never above capacity, and exited processes' entries are gone afterwards.
+  tracked never above capacity, and exited processes' entries are gone afterwards, from the
+  table and from the accounting table (network bytes, exited threads' I/O).
 Prints TAP; the harness adds the kernel-splat check.
 """
 import errno, os, subprocess, sys, time
@@ -64,11 +65,13 @@ churn = [
     # About 50 new processes a second, each living 0.6 s: long enough to be sampled twice.
     subprocess.Popen(["bash", "-c", "end=$((SECONDS+60)); while [ $SECONDS -lt $end ]; do sh -c 'sleep 0.6' & sleep 0.02; done; wait"]),
 ]
-max_tracked = 0
+max_tracked = max_acct = 0
 capacity = int(read(cap))
 deadline = time.time() + 62
 while time.time() < deadline and any(p.poll() is None for p in churn):
-    max_tracked = max(max_tracked, stats()["processes_tracked"])
+    st = stats()
+    max_tracked = max(max_tracked, st["processes_tracked"])
+    max_acct = max(max_acct, st["acct_processes"])
     time.sleep(0.5)
 codes = [p.wait() for p in churn]
 tap.check(f"churn: stress-ng and the spawner ran to the end (exit codes {codes})", codes == [0, 0])
@@ -83,6 +86,12 @@ tap.check(f"churn: tracked never above capacity (max {max_tracked} <= {capacity}
 alive = {int(d) for d in os.listdir("/proc") if d.isdigit()}
 tap.check(f"churn: exited processes are gone from the table ({s['processes_tracked']} tracked, {len(alive)} alive)",
           s["processes_tracked"] <= len(alive) + 2, s)
+# Every exiting process gets an accounting slot (its threads' I/O); the pass forgets the slots of
+# processes it no longer tracks.
+tap.check(f"churn: exits used the accounting table (up to {max_acct} processes at once), no overflow",
+          max_acct > 0 and s["acct_overflow"] == 0, s)
+tap.check(f"churn: exited processes are gone from the accounting table ({s['acct_processes']} left)",
+          s["acct_processes"] <= len(alive) + 2, s)
 expected = ["t_ms", "pid", "comm"]
 tap.check("churn: the stream starts with the CSV header", rows.header[:3] == expected and len(rows.header) == 26, rows.header)
 tap.check("stats shows memory in use", s["memory_bytes"] > 0)
