@@ -150,25 +150,28 @@ impl Entry {
     /// Turns new cumulative counters into the interval's sample.
     fn advance(&mut self, id: &Ident, now_ns: u64, boot_ns: u64, c: &Counters, t: &Totals) -> RawSample {
         let m = &mut self.marks;
-        rise(&mut m.runtime_ns, c.runtime_ns);
+        let (mut d_user, mut d_sys) = (0, 0);
         // Split the precise runtime in the ratio of the tick-based user/system times, keeping both
-        // parts monotonic (as cputime_adjust does for /proc/PID/stat).
-        let rt = m.runtime_ns;
-        let ticks = c.utime_ns.saturating_add(c.stime_ns);
-        let mut sys = if ticks == 0 { 0 } else { mul_frac(rt, c.stime_ns, ticks) };
-        let mut user = rt.saturating_sub(sys);
-        if sys < m.sys_ns {
-            sys = m.sys_ns;
-            user = rt.saturating_sub(sys);
+        // parts monotonic (as cputime_adjust does for /proc/PID/stat). While the runtime stands
+        // still (user + sys = runtime already), the clamps would give back the same split.
+        if rise(&mut m.runtime_ns, c.runtime_ns) > 0 {
+            let rt = m.runtime_ns;
+            let ticks = c.utime_ns.saturating_add(c.stime_ns);
+            let mut sys = if ticks == 0 { 0 } else { mul_frac(rt, c.stime_ns, ticks) };
+            let mut user = rt.saturating_sub(sys);
+            if sys < m.sys_ns {
+                sys = m.sys_ns;
+                user = rt.saturating_sub(sys);
+            }
+            if user < m.user_ns {
+                user = m.user_ns;
+                sys = rt.saturating_sub(user);
+            }
+            d_user = user.saturating_sub(m.user_ns);
+            d_sys = sys.saturating_sub(m.sys_ns);
+            m.user_ns = user;
+            m.sys_ns = sys;
         }
-        if user < m.user_ns {
-            user = m.user_ns;
-            sys = rt.saturating_sub(user);
-        }
-        let d_user = user.saturating_sub(m.user_ns);
-        let d_sys = sys.saturating_sub(m.sys_ns);
-        m.user_ns = user;
-        m.sys_ns = sys;
 
         let mut io: Io = c.io_live;
         io.add(&t.exited_io);
