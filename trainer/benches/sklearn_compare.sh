@@ -6,7 +6,8 @@
 # Like for like: both sides learn the same values, the change from the current level
 # (--base-current), unwinsorised (--target-clip-quantile 0) and unshrunk (--no-shrink); our ridge
 # sees the raw features like scikit-learn's StandardScaler + Ridge (--clip-quantile 0, and
-# --max-corr 1 drops no column). TRAINER_ARGS adds options; SEEDS lists the random states
+# --max-corr 1 drops no column); our forest may split on every feature (--forest-ignore none).
+# TRAINER_ARGS adds options; SEEDS lists the random states
 # (default 0-9) that both sides are fitted with.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +26,7 @@ seeds=${SEEDS:-0 1 2 3 4 5 6 7 8 9}
 for rs in $seeds; do
   RAYON_NUM_THREADS=2 "$trainer" --json fit "$data" --target "$targets" --out "$work/model" --random-state "$rs" \
     --n-estimators "$n_est" --max-depth "$depth" --min-samples-leaf "$leaf" --save-matrix "$work/mx" \
-      --target-clip-quantile 0 --no-shrink --base-current --clip-quantile 0 --max-corr 1 \
+      --target-clip-quantile 0 --no-shrink --base-current --clip-quantile 0 --max-corr 1 --forest-ignore none \
       ${TRAINER_ARGS:-} > "$work/fit$rs.json"
 done
 "$venv/bin/python" - "$work"/fit*.json > "$work/ours.json" <<'PY'

@@ -33,6 +33,9 @@ pub struct ForestParams {
     /// What a leaf predicts: the mean of its rows (squared error, scikit-learn's default) or their
     /// median (absolute error; the tree's splits are still chosen by variance reduction).
     pub leaf: LeafValue,
+    /// Feature columns no split may use (`max_features` is a fraction of the others).
+    #[serde(default)]
+    pub ignore: Vec<usize>,
 }
 
 /// See [`ForestParams::leaf`].
@@ -54,6 +57,7 @@ impl Default for ForestParams {
             bootstrap: true,
             seed: 0,
             leaf: LeafValue::Mean,
+            ignore: Vec::new(),
         }
     }
 }
@@ -254,6 +258,8 @@ struct Grower<'a> {
     y: &'a [f64],
     weight: &'a [f64],
     params: &'a ForestParams,
+    /// Feature columns splits may use (all but `params.ignore`).
+    allowed: &'a [usize],
     n_try: usize,
     rng: Rng,
     nodes: Vec<Node>,
@@ -383,8 +389,8 @@ impl Grower<'_> {
     /// features that separate the same rows) the first one tried wins, so a fixed order would
     /// always favour low feature indices; scikit-learn also visits features in random order.
     fn sample_features(&mut self) -> Vec<usize> {
-        let d = self.binned.edges.len();
-        let mut all: Vec<usize> = (0..d).collect();
+        let mut all = self.allowed.to_vec();
+        let d = all.len();
         for i in 0..self.n_try.min(d) {
             let j = i + self.rng.below(d - i);
             all.swap(i, j);
@@ -522,7 +528,9 @@ pub fn fit_binned(
             },
         );
     }
-    let n_try = ((params.max_features.clamp(0.0, 1.0) * d as f64).round() as usize).clamp(1, d);
+    let allowed: Vec<usize> = (0..d).filter(|f| !params.ignore.contains(f)).collect();
+    let n_try = ((params.max_features.clamp(0.0, 1.0) * allowed.len() as f64).round() as usize)
+        .clamp(1, allowed.len().max(1));
     let results: Vec<(Tree, Vec<f64>)> = (0..params.n_estimators)
         .into_par_iter()
         .map(|t| {
@@ -548,6 +556,7 @@ pub fn fit_binned(
                 y,
                 weight: &weight,
                 params,
+                allowed: &allowed,
                 n_try,
                 rng,
                 nodes: Vec::new(),
@@ -637,6 +646,68 @@ mod tests {
         assert_eq!(a, b);
         let (c, _) = fit(Matrix::new(&x, 2), &y, &ForestParams { seed: 8, ..p });
         assert_ne!(a, c);
+    }
+
+    #[test]
+    fn ignored_features_are_never_split_on() {
+        // Column 0 explains the target exactly, column 1 a little, column 2 is noise.
+        let rows: Vec<[i32; 3]> = (0..3000)
+            .map(|i| [i % 50, (i % 50) / 10 + i % 3, i * 7919 % 101])
+            .collect();
+        let x: Vec<i32> = rows.iter().flatten().copied().collect();
+        let y: Vec<f64> = rows.iter().map(|r| f64::from(r[0])).collect();
+        let uses = |f: &Forest| -> Vec<u16> {
+            let mut u: Vec<u16> = f
+                .trees
+                .iter()
+                .flat_map(|t| t.nodes.iter().filter_map(|n| n.feature))
+                .collect();
+            u.sort_unstable();
+            u.dedup();
+            u
+        };
+        let p = ForestParams {
+            n_estimators: 4,
+            ..Default::default()
+        };
+        let (all, _) = fit(Matrix::new(&x, 3), &y, &p);
+        assert!(uses(&all).contains(&0));
+        let (f, _) = fit(
+            Matrix::new(&x, 3),
+            &y,
+            &ForestParams {
+                ignore: vec![0],
+                ..p.clone()
+            },
+        );
+        assert!(
+            !uses(&f).contains(&0) && !uses(&f).is_empty(),
+            "{:?}",
+            uses(&f)
+        );
+        // With max_features < 1 the fraction is of the allowed columns: one of two, never none.
+        let (h, _) = fit(
+            Matrix::new(&x, 3),
+            &y,
+            &ForestParams {
+                ignore: vec![0],
+                max_features: 0.5,
+                ..p.clone()
+            },
+        );
+        assert!(!uses(&h).contains(&0) && !uses(&h).is_empty());
+        let (none, _) = fit(
+            Matrix::new(&x, 3),
+            &y,
+            &ForestParams {
+                ignore: vec![0, 1, 2],
+                ..p
+            },
+        );
+        assert!(
+            uses(&none).is_empty(),
+            "every column ignored: single-leaf trees"
+        );
     }
 
     #[test]

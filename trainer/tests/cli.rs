@@ -322,6 +322,18 @@ fn unknown_target_lists_the_known_ones() {
 }
 
 #[test]
+fn unknown_feature_to_ignore_lists_the_known_ones() {
+    let e = fit_fails(
+        &format!("{}\n{}\n", header(), row(0)),
+        &["--forest-ignore", "rss_log,rss_lgo"],
+    );
+    assert!(
+        e.contains("--forest-ignore: unknown feature \"rss_lgo\"") && e.contains("cpu_permille, "),
+        "{e}"
+    );
+}
+
+#[test]
 fn too_few_rows_for_the_split_says_why() {
     let body: String = std::iter::once(header())
         .chain((0..40).map(|i| row(i * 1000)))
