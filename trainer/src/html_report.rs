@@ -575,6 +575,19 @@ fn overview(
                 esc(p["forest"]["leaf"].as_str().unwrap_or("?"))
             ),
         ));
+        let ignored: Vec<&str> = p["forest"]["ignore"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| m.feature_names.get(i.as_u64()? as usize))
+            .map(String::as_str)
+            .collect();
+        if !ignored.is_empty() {
+            facts.push((
+                "forest ignores",
+                format!("<code>{}</code>", esc(&ignored.join(", "))),
+            ));
+        }
         facts.push(("ridge", format!("alpha {}", p["ridge_alpha"])));
         if Path::new(&m.trained_on) == data {
             facts.push(("note", "<b>the data is the training capture</b>: these scores include rows the models were fitted on and are optimistic".into()));
