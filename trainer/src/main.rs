@@ -107,11 +107,12 @@ struct FitArgs {
     /// Leaf prediction: mean (squared error, as scikit-learn) or median (absolute error).
     #[arg(long, value_enum, default_value_t = LeafValue::Mean)]
     leaf: LeafValue,
-    /// Features the forests may not split on (comma-separated schema names, or `none`). The
-    /// default is the levels that name a program rather than say what it is doing: on programs
-    /// the training data did not have, splits on them carried the training programs' habits over.
-    #[arg(long, default_value = FOREST_IGNORE_DEFAULT)]
-    forest_ignore: String,
+    /// Features the forests may not split on (comma-separated schema names, or `none`). Default:
+    /// the levels that name a program rather than say what it is doing (rss_log, rss_anon_log,
+    /// rss_file_log, vm_log, threads, nice, policy, age_log): on programs the training data did
+    /// not have, splits on them carried the training programs' habits over.
+    #[arg(long)]
+    forest_ignore: Option<String>,
     /// Ridge penalty on standardised features.
     #[arg(long, default_value_t = 1.0)]
     alpha: f64,
@@ -143,24 +144,24 @@ struct FitArgs {
     save_matrix: Option<PathBuf>,
 }
 
-/// See `FitArgs::forest_ignore`.
-const FOREST_IGNORE_DEFAULT: &str =
-    "rss_log,rss_anon_log,rss_file_log,vm_log,threads,nice,policy,age_log";
-
-/// Feature indices of a comma-separated list of schema names (`none`: no feature).
-fn feature_indices(list: &str, option: &str) -> Result<Vec<usize>> {
+/// Feature indices of `--forest-ignore`: a comma-separated list of schema names, `none`, or (when
+/// absent) the schema's program levels.
+fn forest_ignore(list: Option<&str>) -> Result<Vec<usize>> {
+    use procperf_model::schema::{Feature, FEATURE_NAMES};
+    let Some(list) = list else {
+        return Ok(Feature::PROGRAM_LEVELS.iter().map(|f| f.index()).collect());
+    };
     if list.trim() == "none" {
         return Ok(Vec::new());
     }
-    let names = &procperf_model::schema::FEATURE_NAMES;
     list.split(',')
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| {
-            names.iter().position(|f| *f == n).ok_or_else(|| {
+            Feature::from_name(n).map(Feature::index).ok_or_else(|| {
                 anyhow::anyhow!(
-                    "{option}: unknown feature {n:?} (features: {})",
-                    names.join(", ")
+                    "--forest-ignore: unknown feature {n:?} (features: {})",
+                    FEATURE_NAMES.join(", ")
                 )
             })
         })
@@ -200,7 +201,7 @@ fn fit_options(a: FitArgs, quiet: bool) -> Result<FitOptions> {
                 bootstrap: !a.no_bootstrap,
                 seed: a.random_state.unwrap_or(a.seed),
                 leaf: a.leaf,
-                ignore: feature_indices(&a.forest_ignore, "--forest-ignore")?,
+                ignore: forest_ignore(a.forest_ignore.as_deref())?,
             },
             alpha: a.alpha,
             preprocess: PreprocessParams {

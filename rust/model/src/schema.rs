@@ -157,6 +157,28 @@ impl Feature {
         // `self as usize < N_FEATURES` by construction of the enum and table from one list.
         &FEATURES[self as usize % N_FEATURES]
     }
+
+    /// The feature called `name` in [`FEATURE_NAMES`] (host only: the kernel never looks features
+    /// up by name, and string comparison brings panic paths into its build).
+    #[cfg(feature = "std")]
+    pub fn from_name(name: &str) -> Option<Self> {
+        let i = FEATURE_NAMES.iter().position(|n| *n == name)?;
+        Self::ALL.get(i).copied()
+    }
+
+    /// Levels that name a program (its size, thread count, priority, policy and age) rather than
+    /// say what it is doing. The trainer's forests do not split on them by default: on programs
+    /// the training data did not have, such splits carried the training programs' habits over.
+    pub const PROGRAM_LEVELS: [Self; 8] = [
+        Self::RssLog,
+        Self::RssAnonLog,
+        Self::RssFileLog,
+        Self::VmLog,
+        Self::Threads,
+        Self::Nice,
+        Self::Policy,
+        Self::AgeLog,
+    ];
 }
 
 macro_rules! target_table {
@@ -275,6 +297,29 @@ pub const SCHEMA_ID: u32 = schema_id();
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn features_are_found_by_name() {
+        for f in Feature::ALL {
+            assert_eq!(Feature::from_name(f.spec().name), Some(f));
+        }
+        assert_eq!(Feature::from_name("rss_lgo"), None);
+        let levels = Feature::PROGRAM_LEVELS.map(|f| f.spec().name);
+        assert_eq!(
+            levels,
+            [
+                "rss_log",
+                "rss_anon_log",
+                "rss_file_log",
+                "vm_log",
+                "threads",
+                "nice",
+                "policy",
+                "age_log"
+            ]
+        );
+    }
 
     #[test]
     fn feature_names_are_unique_snake_case() {
