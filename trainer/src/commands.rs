@@ -320,6 +320,8 @@ fn summary_json(s: &TargetScores) -> serde_json::Value {
         },
         "forest_over_persistence_active": s.mae_ratio("forest", "persistence", true),
         "forest_over_ewma_active": s.mae_ratio("forest", "ewma", true),
+        "forest_over_persistence_active_ci": s.mae_ratio_ci("forest", "persistence", true).map(|c| [c.lo, c.hi]),
+        "forest_over_ewma_active_ci": s.mae_ratio_ci("forest", "ewma", true).map(|c| [c.lo, c.hi]),
         "forest_coverage_all": s.model("forest").and_then(|m| m.coverage_all),
         "forest_coverage_active": s.model("forest").and_then(|m| m.coverage_active),
     })

@@ -294,18 +294,25 @@ fn pct(v: Option<f64>) -> String {
 }
 
 /// A ratio to a baseline, marked better (< 1) or worse (> 1).
-fn ratio_cell(v: Option<f64>) -> String {
-    match v {
-        Some(x) if x.is_finite() => {
-            let class = if x < 0.995 {
+/// A cell for the MAE ratio of `model` to `baseline` on active rows, with its bootstrap interval:
+/// green when the whole interval is below 1, red when it is above, grey when it contains 1 (the
+/// recording cannot tell the two apart).
+fn ratio_cell(s: &TargetScores, model: &str, baseline: &str) -> String {
+    match (s.mae_ratio(model, baseline, true), s.mae_ratio_ci(model, baseline, true)) {
+        (Some(x), Some(ci)) if x.is_finite() => {
+            let class = if ci.hi < 1.0 {
                 "good"
-            } else if x > 1.005 {
+            } else if ci.lo > 1.0 {
                 "bad"
             } else {
                 "even"
             };
-            format!("<td class=\"{class}\">{x:.3}</td>")
+            format!(
+                "<td class=\"{class}\" title=\"95 % interval, processes resampled\">{x:.3}<br><small>{:.3}–{:.3}</small></td>",
+                ci.lo, ci.hi
+            )
         }
+        (Some(x), None) if x.is_finite() => format!("<td>{x:.3}</td>"),
         _ => "<td>–</td>".into(),
     }
 }
@@ -619,14 +626,15 @@ fn overview(
             s,
             "<tr><td><a href=\"#{0}\">{0}</a></td>{1}{2}{3}{4}<td>{5}</td></tr>",
             esc(&t.target),
-            ratio_cell(t.mae_ratio("forest", "persistence", true)),
-            ratio_cell(t.mae_ratio("linear", "persistence", true)),
-            ratio_cell(t.mae_ratio("forest", "ewma", true)),
-            ratio_cell(t.mae_ratio("linear", "ewma", true)),
+            ratio_cell(t, "forest", "persistence"),
+            ratio_cell(t, "linear", "persistence"),
+            ratio_cell(t, "forest", "ewma"),
+            ratio_cell(t, "linear", "ewma"),
             pct(t.model("forest").and_then(|m| m.coverage_active)),
         );
     }
-    s.push_str("</tbody></table>\n<p class=\"note\">Below 1 beats the baseline (green), above 1 loses to it (red). \
+    s.push_str("</tbody></table>\n<p class=\"note\">Below 1 beats the baseline. Small figures: 95 % bootstrap interval, whole processes resampled; \
+        green when all of it is below 1, red when all of it is above, grey when the recording cannot tell model and baseline apart. \
         Active rows: CPU at or above 1 % now or over the horizon; idle processes are most rows and hide every difference.</p>\n");
     s.push_str("</div></div></section>\n");
     s
@@ -668,8 +676,8 @@ fn target_section(
             e(m.active.map(|x| x.mae)),
             e(m.active.map(|x| x.rmse)),
             num(m.active.map(|x| x.r2), 3),
-            ratio_cell(s.mae_ratio(&m.model, "persistence", true)),
-            ratio_cell(s.mae_ratio(&m.model, "ewma", true)),
+            ratio_cell(s, &m.model, "persistence"),
+            ratio_cell(s, &m.model, "ewma"),
             pct(m.coverage_all),
             pct(m.coverage_active),
             name = esc(&m.model),

@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::evaluate::TargetScores;
+use crate::evaluate::{TargetScores, RATIO_CONFIDENCE};
 
 /// Summary of the data a command read.
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
@@ -117,6 +117,19 @@ pub fn write_scores(out: &mut dyn Write, s: &TargetScores) -> io::Result<()> {
             f(s.mae_ratio(model, "persistence", true), 3),
             f(s.mae_ratio(model, "ewma", false), 3),
             f(s.mae_ratio(model, "ewma", true), 3),
+        )?;
+        let ci = |baseline: &str, active: bool| match s.mae_ratio_ci(model, baseline, active) {
+            Some(c) => format!("{:.3}-{:.3}", c.lo, c.hi),
+            None => "-".into(),
+        };
+        writeln!(
+            out,
+            "  {model} {:.0} % intervals (processes resampled): {} all, {} active;  / ewma: {} all, {} active",
+            RATIO_CONFIDENCE * 100.0,
+            ci("persistence", false),
+            ci("persistence", true),
+            ci("ewma", false),
+            ci("ewma", true),
         )?;
     }
     Ok(())
