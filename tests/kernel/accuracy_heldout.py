@@ -9,11 +9,12 @@ every forecast of the mean CPU over the next 5 intervals against what happened, 
 process was busy now or ahead (>= 1 % CPU). Fails if the mix does not run, if too few forecasts
 are busy, or if the forest's MAE exceeds 1.25x persistence's (a broken model path). The goal, the
 forest's MAE below persistence's and below the EWMA baseline's (alpha from the model's manifest),
-is not reached reliably yet and reported as TAP TODO. Reports the ratios and the interval
-coverage. Runs on the release kernel, like the training data: the debug kernel's KASAN slowdown
-would change the workload being forecast.
+is not reached reliably yet and reported as TAP TODO. Reports the ratios, 95 % bootstrap
+intervals of the forest's ratios (whole processes resampled) and the interval coverage. Runs on
+the release kernel, like the training data: the debug kernel's KASAN slowdown would change the
+workload being forecast.
 """
-import json, os, subprocess, sys, time
+import json, os, random, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from guest import Tap, load_module, DEBUGFS, read  # noqa: E402
@@ -62,6 +63,7 @@ tap.check(f"held-out mix ran its {SECONDS} s to the end (exit {mix.returncode} a
 subprocess.run(["umount", "/tmp/vda"])
 
 errs = {"forest": 0.0, "linear": 0.0, "persistence": 0.0, "ewma": 0.0}
+per_pid = {}  # pid -> the same error sums over that process's forecasts, for the intervals
 n = covered = 0
 for pid, by_t in series.items():
     ts = sorted(by_t)
@@ -77,10 +79,12 @@ for pid, by_t in series.items():
         if max(cur, truth) < 10:
             continue
         n += 1
-        errs["forest"] += abs(forest - truth)
-        errs["linear"] += abs(lin - truth)
-        errs["persistence"] += abs(cur - truth)
-        errs["ewma"] += abs(ewma - truth)
+        row = {"forest": abs(forest - truth), "linear": abs(lin - truth), "persistence": abs(cur - truth),
+               "ewma": abs(ewma - truth)}
+        mine = per_pid.setdefault(pid, dict.fromkeys(errs, 0.0))
+        for k, e in row.items():
+            errs[k] += e
+            mine[k] += e
         covered += lo <= truth <= hi
 tap.check(f"enough busy forecasts to score ({n})", n >= 100, err[-2000:])
 if n:
@@ -89,6 +93,20 @@ if n:
         print(f"# {k:<12} MAE {mae[k]:6.2f} %CPU  ({mae[k] / mae['persistence']:.2f}x persistence, "
               f"{mae[k] / mae['ewma']:.2f}x EWMA)")
     print(f"# forest 80 % interval coverage: {100 * covered / n:.0f} % of {n} forecasts")
+    # 95 % percentile-bootstrap intervals of the forest's ratios, resampling whole processes as
+    # `trainer eval` does (a process's forecasts are not independent of each other).
+    rng, sums = random.Random(0), list(per_pid.values())
+    for base in ("persistence", "ewma"):
+        ratios = []
+        for _ in range(2000):
+            pick = [rng.choice(sums) for _ in sums]
+            b = sum(p[base] for p in pick)
+            if b > 0:
+                ratios.append(sum(p["forest"] for p in pick) / b)
+        ratios.sort()
+        if ratios:
+            print(f"# forest / {base}: 95 % interval {ratios[round(0.025 * (len(ratios) - 1))]:.2f}"
+                  f"-{ratios[round(0.975 * (len(ratios) - 1))]:.2f} ({len(sums)} processes resampled)")
     # A guard that fails on a broken model path (wrong feature, base level or unit: those score far
     # worse than persistence), loose enough for run-to-run variation of the workload.
     ratio = mae["forest"] / mae["persistence"]
