@@ -18,7 +18,7 @@ use procperf_model::blob::parse;
 use procperf_model::features::compute;
 use procperf_model::forest::Lanes;
 use procperf_model::linear::LinearRef;
-use procperf_model::schema::Target;
+use procperf_model::schema::{Target, N_FEATURES};
 use procperf_model::synth::{busy_history, random_features, random_model, Rng};
 use procperf_model::target::current_levels;
 
@@ -53,6 +53,29 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
             i = (i + 1) & 63;
             let lanes = Lanes::new(black_box(&rows[i]));
             LinearRef::predict_many(&all_linear, &lanes)
+        })
+    });
+    // Not an evaluator: the floor under any scalar linear scheme. 4 × 58 multiply-adds with
+    // 64-bit products that may wrap (less exact than `predict_many`'s 128-bit sums), on the same
+    // feature rows. SSE2 has no 64-bit multiply, so the host build stays scalar here as well.
+    let w64: [[i64; N_FEATURES]; 4] = Target::ALL.map(|t| {
+        let mut w = [0i64; N_FEATURES];
+        for (w, v) in w.iter_mut().zip(model.target(t).unwrap().linear.weights()) {
+            *w = v;
+        }
+        w
+    });
+    c.bench_function("linear/floor_232_i64_products", |b| {
+        b.iter(|| {
+            i = (i + 1) & 63;
+            let x = black_box(&rows[i]);
+            let mut acc = [0i64; 4];
+            for (j, &x) in x.iter().enumerate() {
+                for (a, w) in acc.iter_mut().zip(black_box(&w64)) {
+                    *a = a.wrapping_add(w[j].wrapping_mul(i64::from(x)));
+                }
+            }
+            acc
         })
     });
     c.bench_function("forest/all_targets_32x8", |b| {
