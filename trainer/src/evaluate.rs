@@ -87,7 +87,8 @@ pub fn ratio_interval(
     }
     ratios.sort_by(f64::total_cmp);
     let tail = (1.0 - RATIO_CONFIDENCE) / 2.0;
-    let at = |q: f64| ratios[((q * (ratios.len() - 1) as f64).round() as usize).min(ratios.len() - 1)];
+    let at =
+        |q: f64| ratios[((q * (ratios.len() - 1) as f64).round() as usize).min(ratios.len() - 1)];
     Some(RatioInterval {
         lo: at(tail),
         hi: at(1.0 - tail),
@@ -142,7 +143,11 @@ impl TargetScores {
 
     /// Bootstrap interval of [`Self::mae_ratio`], when one was computed.
     pub fn mae_ratio_ci(&self, model: &str, baseline: &str, active: bool) -> Option<RatioInterval> {
-        let ci = self.model(model)?.ratio_ci.iter().find(|c| c.baseline == baseline)?;
+        let ci = self
+            .model(model)?
+            .ratio_ci
+            .iter()
+            .find(|c| c.baseline == baseline)?;
         if active {
             ci.active
         } else {
@@ -172,9 +177,8 @@ pub fn evaluate(ds: &Dataset, target: Target, preds: &[Predictions]) -> TargetSc
             .map(|(l, d)| (l + d).max(0.0))
             .collect()
     };
-    let abs_err = |pred: &[f64]| -> Vec<f64> {
-        truth.iter().zip(pred).map(|(t, p)| (t - p).abs()).collect()
-    };
+    let abs_err =
+        |pred: &[f64]| -> Vec<f64> { truth.iter().zip(pred).map(|(t, p)| (t - p).abs()).collect() };
     let process: Vec<u32> = ds.meta.iter().map(|m| m.process).collect();
     let baseline_errs: Vec<(&str, Vec<f64>)> = RATIO_BASELINES
         .iter()
@@ -258,7 +262,10 @@ mod tests {
         let ratio = a.iter().sum::<f64>() / b.iter().sum::<f64>();
         let ci = ratio_interval(&g, &a, &b, |_| true, 0).unwrap();
         assert!(ci.lo < ratio && ratio < ci.hi, "{ci:?} vs {ratio}");
-        assert!(ci.hi - ci.lo > 0.02, "processes differ, so the ratio is uncertain: {ci:?}");
+        assert!(
+            ci.hi - ci.lo > 0.02,
+            "processes differ, so the ratio is uncertain: {ci:?}"
+        );
         assert_eq!(ratio_interval(&g, &a, &b, |_| true, 0), Some(ci));
     }
 
@@ -266,7 +273,7 @@ mod tests {
     fn rows_of_one_process_are_not_independent_evidence() {
         // The same processes with ten times more rows each: resampling processes gives the same
         // width; resampling rows would have shrunk it by about sqrt(10).
-        let f = |p: u32| if p % 2 == 0 { 1.2 } else { 0.8 };
+        let f = |p: u32| if p.is_multiple_of(2) { 1.2 } else { 0.8 };
         let (g1, a1, b1) = rows(40, 5, f);
         let (g2, a2, b2) = rows(40, 50, f);
         let w = |c: RatioInterval| c.hi - c.lo;
@@ -280,8 +287,15 @@ mod tests {
         let (g, a, b) = rows(1, 20, |_| 0.5);
         assert_eq!(ratio_interval(&g, &a, &b, |_| true, 0), None);
         let (g, a, _) = rows(5, 3, |_| 0.5);
-        assert_eq!(ratio_interval(&g, &a, &vec![0.0; a.len()], |_| true, 0), None);
+        assert_eq!(
+            ratio_interval(&g, &a, &vec![0.0; a.len()], |_| true, 0),
+            None
+        );
         let (g, a, b) = rows(5, 3, |_| 0.5);
-        assert_eq!(ratio_interval(&g, &a, &b, |i| i < 3, 0), None, "only process 0 kept");
+        assert_eq!(
+            ratio_interval(&g, &a, &b, |i| i < 3, 0),
+            None,
+            "only process 0 kept"
+        );
     }
 }

@@ -298,7 +298,10 @@ fn pct(v: Option<f64>) -> String {
 /// green when the whole interval is below 1, red when it is above, grey when it contains 1 (the
 /// recording cannot tell the two apart).
 fn ratio_cell(s: &TargetScores, model: &str, baseline: &str) -> String {
-    match (s.mae_ratio(model, baseline, true), s.mae_ratio_ci(model, baseline, true)) {
+    match (
+        s.mae_ratio(model, baseline, true),
+        s.mae_ratio_ci(model, baseline, true),
+    ) {
         (Some(x), Some(ci)) if x.is_finite() => {
             let class = if ci.hi < 1.0 {
                 "good"
