@@ -293,7 +293,6 @@ fn pct(v: Option<f64>) -> String {
     }
 }
 
-/// A ratio to a baseline, marked better (< 1) or worse (> 1).
 /// A cell for the MAE ratio of `model` to `baseline` on active rows, with its bootstrap interval:
 /// green when the whole interval is below 1, red when it is above, grey when it contains 1 (the
 /// recording cannot tell the two apart).

@@ -108,9 +108,9 @@ struct FitArgs {
     #[arg(long, value_enum, default_value_t = LeafValue::Mean)]
     leaf: LeafValue,
     /// Features the forests may not split on (comma-separated schema names, or `none`). Default:
-    /// the levels that name a program rather than say what it is doing (rss_log, rss_anon_log,
-    /// rss_file_log, vm_log, threads, nice, policy, age_log): on programs the training data did
-    /// not have, splits on them carried the training programs' habits over.
+    /// the schema's levels that name a program rather than say what it is doing (RSS, VM, threads,
+    /// nice, policy, age; the report lists them): on programs the training data did not have,
+    /// splits on them carried the training programs' habits over.
     #[arg(long)]
     forest_ignore: Option<String>,
     /// Ridge penalty on standardised features.
