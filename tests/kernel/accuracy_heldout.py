@@ -43,12 +43,14 @@ tap.check("held-out mix prepares its inputs", prep.returncode == 0, prep.stderr[
 mix = subprocess.Popen([mixer, str(SECONDS), "--seed", SEED], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, text=True)
 series = {}  # pid -> {t_ms: (current, linear, forest, lo, hi)} for CPU
+comms = {}  # pid -> command name
 start = time.time()
 deadline = start + SECONDS + H + 3
 while time.time() < deadline:
     for line in read(f"{DEBUGFS}/predictions.csv").splitlines()[1:]:
         f = line.split(",")
         series.setdefault(int(f[1]), {})[int(f[0])] = tuple(map(int, f[3:8]))
+        comms[int(f[1])] = f[2]
     if mix.poll() is not None and time.time() < start + SECONDS - 5:
         break  # the mix died early: what follows would score an idle machine
     time.sleep(0.25)
@@ -65,6 +67,7 @@ subprocess.run(["umount", "/tmp/vda"])
 errs = {"forest": 0.0, "linear": 0.0, "persistence": 0.0, "ewma": 0.0}
 per_pid = {}  # pid -> the same error sums over that process's forecasts, for the intervals
 n = covered = 0
+scored = set()  # (t_ms, pid) of every scored forecast
 for pid, by_t in series.items():
     ts = sorted(by_t)
     ewma = None
@@ -86,7 +89,14 @@ for pid, by_t in series.items():
             errs[k] += e
             mine[k] += e
         covered += lo <= truth <= hi
+        scored.add((t, pid))
 tap.check(f"enough busy forecasts to score ({n})", n >= 100, err[-2000:])
+if os.path.isdir("/run/out"):  # tests/vm's output directory, kept on the host: the series for offline study
+    with open("/run/out/cpu-series.csv.tmp", "w") as out:
+        out.write("t_ms,pid,comm,current,linear,forest,lo,hi,scored\n")
+        out.writelines(f"{t},{pid},{comms[pid]},{','.join(map(str, v))},{int((t, pid) in scored)}\n"
+                       for pid, by_t in series.items() for t, v in sorted(by_t.items()))
+    os.rename("/run/out/cpu-series.csv.tmp", "/run/out/cpu-series.csv")
 if n:
     mae = {k: v / n / 10 for k, v in errs.items()}  # % of one CPU
     for k in ("forest", "linear", "persistence", "ewma"):
@@ -107,6 +117,12 @@ if n:
         if ratios:
             print(f"# forest / {base}: 95 % interval {ratios[round(0.025 * (len(ratios) - 1))]:.2f}"
                   f"-{ratios[round(0.975 * (len(ratios) - 1))]:.2f} ({len(sums)} processes resampled)")
+    # How much any per-process choice among these four forecasters could gain: each process's best
+    # one, picked knowing the outcome. A model that beats EWMA by more than this must use a signal
+    # none of them has.
+    best = sum(min(p.values()) for p in per_pid.values()) / n / 10
+    print(f"# best of the four per process, chosen in hindsight: MAE {best:.2f} %CPU "
+          f"({best / mae['persistence']:.2f}x persistence, {best / mae['ewma']:.2f}x EWMA)")
     # A guard that fails on a broken model path (wrong feature, base level or unit: those score far
     # worse than persistence), loose enough for run-to-run variation of the workload.
     ratio = mae["forest"] / mae["persistence"]
