@@ -4,7 +4,9 @@
 //!
 //! `predictions` columns, per target: the current value, the linear model's and the forest's
 //! forecast of the mean over the next `horizon` intervals, and the forest's calibrated interval
-//! (`lo..hi`, nominally covering `coverage` of outcomes). Units: CPU in % of one CPU, RSS in MiB,
+//! (`lo..hi`, nominally covering `coverage` of outcomes). The forest's forecast is the published
+//! one: blended with persistence and the EWMA base by the process's own record (`model::blend`),
+//! its interval moved with it. Units: CPU in % of one CPU, RSS in MiB,
 //! disk and network in KiB/s. Rows are sorted by the forest's CPU forecast, highest first; processes
 //! with less than a full history (8 intervals) have no forecast yet and are not listed.
 //!

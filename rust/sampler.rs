@@ -17,12 +17,13 @@ use super::{
     acct::{Acct, Totals},
     kvec::truncate,
     model::{
+        blend::{publish_all, Blend},
         blob::Prediction,
         features::{compute_window, refresh_still},
         history::{History, HISTORY_LEN},
         sample::RawSample,
         schema::{N_FEATURES, N_TARGETS},
-        target::window_levels,
+        target::{outcome_levels, window_levels},
     },
     predict::{Model, Models},
     samples::Samples,
@@ -78,9 +79,16 @@ pub(crate) struct Entry {
     pub(crate) history: History,
     /// The latest interval's sample.
     pub(crate) last: RawSample,
-    /// Current level of each target and the predictions made from the latest full history.
+    /// Current level of each target and the published predictions of the latest full history.
     pub(crate) levels: [i64; N_TARGETS],
     pub(crate) pred: Option<[Option<Prediction>; N_TARGETS]>,
+    /// The model's own predictions `pred` was blended from (reused while the process sleeps).
+    raw: Option<[Option<Prediction>; N_TARGETS]>,
+    /// Each target's mean level over the newest `HORIZON` slots: the outcome of the forecasts
+    /// made `HORIZON` passes ago.
+    outcome: [i64; N_TARGETS],
+    /// Each target's record of how well persistence, the base and the forest forecast this process.
+    blend: [Blend; N_TARGETS],
     /// The model inputs `pred` was computed from (see [`Inputs`]).
     inputs: Inputs,
 }
@@ -137,6 +145,9 @@ impl Entry {
             last: RawSample::default(),
             levels: [0; N_TARGETS],
             pred: None,
+            raw: None,
+            outcome: [0; N_TARGETS],
+            blend: [Blend::new(); N_TARGETS],
             inputs: Inputs {
                 features: [0; N_FEATURES],
                 bases: [0; N_TARGETS],
@@ -423,7 +434,11 @@ impl Sampler {
                 let s = e.advance(&id, now_ns, boot_ns, &c, &t);
                 e.history.push(&s);
                 e.last = s;
-                let reuse = same_model && e.pred.is_some();
+                let reuse = same_model && e.raw.is_some();
+                if !same_model {
+                    // A new model's forest has no record yet.
+                    e.blend = [Blend::new(); N_TARGETS];
+                }
                 // Whether the process is predicted, and whether its models must be evaluated; a
                 // process whose features are computed is timed (from `p0`), a still one is not:
                 // two clock reads would cost more than its refresh.
@@ -435,6 +450,8 @@ impl Sampler {
                     // model, base levels stay.
                     Some(newest) if reuse && e.history.is_still() => {
                         still += 1;
+                        // Every slot holds the current levels and no activity.
+                        e.outcome = e.levels;
                         Some(refresh_still(&mut e.inputs.features, newest))
                     }
                     _ => e.history.window().map(|window| {
@@ -446,6 +463,7 @@ impl Sampler {
                         for (l, p) in e.levels.iter_mut().zip(&past) {
                             *l = p[HISTORY_LEN - 1];
                         }
+                        e.outcome = outcome_levels(&window);
                         let inputs = Inputs {
                             features: compute_window(&window),
                             bases: view.base_levels(&past),
@@ -457,9 +475,12 @@ impl Sampler {
                 };
                 if let Some(evaluate) = evaluate {
                     if evaluate {
-                        e.pred = Some(view.predict_all(&e.inputs.features, &e.inputs.bases));
+                        e.raw = Some(view.predict_all(&e.inputs.features, &e.inputs.bases));
                         evaluated += 1;
                     }
+                    e.pred = e.raw.as_ref().map(|raw| {
+                        publish_all(&mut e.blend, &e.outcome, &e.levels, &e.inputs.bases, raw)
+                    });
                     if let Some(p0) = p0 {
                         // SAFETY: plain clock read.
                         predict_ns += unsafe { bindings::ktime_get() }.saturating_sub(p0).max(0) as u64;

@@ -6,6 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use procperf_model::blend::Blend;
 use procperf_model::blob::ModelRef;
 use procperf_model::schema::{Target, FEATURE_NAMES, HORIZON, N_FEATURES};
 
@@ -364,20 +365,28 @@ pub fn save_matrix(path: &Path, ds: &Dataset) -> Result<()> {
 }
 
 /// Fixed-point predictions of a blob for every row: `(linear, forest, lo, hi)` levels per target,
-/// the band around the forest's forecast.
+/// the band around the forest's forecast. The forest's forecast is the published one: blended,
+/// pass by pass along each run, with persistence and the base (`procperf_model::blend`), exactly
+/// as the kernel does for a process it has tracked since the run's first sample.
 pub(crate) fn blob_predictions(
     model: &ModelRef<'_>,
     ds: &Dataset,
     target: Target,
 ) -> Option<Vec<[i64; 4]>> {
     model.target(target)?;
+    let t = target.index();
+    let mut blend = Blend::new();
     Some(
         (0..ds.len())
             .map(|i| {
-                let base = model.base_levels(&ds.past[i])[target.index()];
+                if !(i > 0 && ds.meta[i].follows(&ds.meta[i - 1])) {
+                    blend.reset();
+                }
+                let base = model.base_levels(&ds.past[i])[t];
                 let p = model
                     .predict(target, ds.row(i), base)
                     .expect("target present");
+                let p = blend.publish(ds.outcomes[i][t], ds.levels[i][t], base, p);
                 [p.linear, p.forest, p.forest_lo, p.forest_hi]
             })
             .collect(),
@@ -439,8 +448,19 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
         let lin_raw: Vec<f64> = (0..ds.len())
             .map(|i| ds.base_delta(i, t, tm.base) + tm.linear.predict_delta(ds.row(i)) as f64)
             .collect();
-        let forest_raw: Vec<f64> = (0..ds.len())
+        let forest_alone: Vec<f64> = (0..ds.len())
             .map(|i| ds.base_delta(i, t, tm.base) + tm.forest.predict_delta(ds.row(i)) as f64)
+            .collect();
+        // What the kernel publishes: the forest blended with persistence and the base, per run.
+        let published = blob_predictions(&model, &ds, t).expect("target present");
+        let forest: Vec<f64> = published
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p[1] - ds.level(i, t)) as f64)
+            .collect();
+        let bands: Vec<[f64; 2]> = published
+            .iter()
+            .map(|p| [p[2] as f64, p[3] as f64])
             .collect();
         let iv = |o: procperf_model::blob::IntervalOffsets| Interval {
             lo: o.lo as f64,
@@ -452,6 +472,7 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
             model: "persistence".into(),
             deltas: vec![0.0; ds.len()],
             interval: None,
+            bands: None,
         }];
         if let Some(b) = manifest
             .as_ref()
@@ -461,12 +482,14 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
                 model: "mean".into(),
                 deltas: vec![b.train_mean_delta; ds.len()],
                 interval: None,
+                bands: None,
             });
             if let Some(a) = crate::baseline::alpha_from_f64(b.ewma_alpha) {
                 preds.push(Predictions {
                     model: "ewma".into(),
                     deltas: crate::baseline::ewma_deltas(&ds, t, a),
                     interval: None,
+                    bands: None,
                 });
             }
         }
@@ -474,11 +497,19 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
             model: "linear".into(),
             deltas: lin_raw,
             interval: Some(iv(tm.linear_interval)),
+            bands: None,
         });
         preds.push(Predictions {
             model: "forest".into(),
-            deltas: forest_raw,
+            deltas: forest,
             interval: Some(iv(tm.forest_interval)),
+            bands: Some(bands),
+        });
+        preds.push(Predictions {
+            model: "forest_alone".into(),
+            deltas: forest_alone,
+            interval: Some(iv(tm.forest_interval)),
+            bands: None,
         });
         all.push(evaluate(&ds, t, &preds));
     }

@@ -41,6 +41,16 @@ pub struct RowMeta {
     pub process: u32,
     /// Run id: rows of one run are consecutive in the data set, one interval apart.
     pub run: u32,
+    /// Index of the row's newest sample within its run: rows `end` and `end + 1` of one run are
+    /// consecutive passes.
+    pub end: u32,
+}
+
+impl RowMeta {
+    /// Whether `self` is the pass right after `prev`, in the same run.
+    pub fn follows(&self, prev: &RowMeta) -> bool {
+        self.run == prev.run && prev.end.checked_add(1) == Some(self.end)
+    }
 }
 
 /// Supervised rows: features, current levels and learned targets from the model crate.
@@ -52,6 +62,9 @@ pub struct Dataset {
     /// Each target's level in each slot of the row's window (what base levels come from).
     pub past: Vec<[[i64; HISTORY_LEN]; N_TARGETS]>,
     pub targets: Vec<[i32; N_TARGETS]>,
+    /// Each target's mean level over the row's newest `HORIZON` samples: the outcome of the
+    /// forecasts made `HORIZON` rows earlier (`procperf_model::target::outcome_levels`).
+    pub outcomes: Vec<[i64; N_TARGETS]>,
     pub meta: Vec<RowMeta>,
     pub comms: Vec<String>,
     /// Processes and runs found, for the report.
@@ -116,6 +129,7 @@ impl Dataset {
             levels: idx.iter().map(|&i| self.levels[i]).collect(),
             past: idx.iter().map(|&i| self.past[i]).collect(),
             targets: idx.iter().map(|&i| self.targets[i]).collect(),
+            outcomes: idx.iter().map(|&i| self.outcomes[i]).collect(),
             meta: idx.iter().map(|&i| self.meta[i]).collect(),
             comms: self.comms.clone(),
             n_processes: self.n_processes,
@@ -186,6 +200,7 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
                 ds.levels.push(*r.levels);
                 ds.past.push(*r.past);
                 ds.targets.push(*r.targets);
+                ds.outcomes.push(*r.outcome);
                 ds.meta.push(RowMeta {
                     t_ms: src.t_ms,
                     pid: src.pid,
@@ -193,6 +208,7 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
                     group,
                     process: p as u32,
                     run,
+                    end: r.end as u32,
                 });
             };
             if with_targets {

@@ -100,6 +100,9 @@ pub struct Predictions {
     pub model: String,
     pub deltas: Vec<f64>,
     pub interval: Option<Interval>,
+    /// Each row's band as levels, when it is not `interval` around the point (the published forest
+    /// forecast's band moves with the blend and is clamped at 0): coverage is counted on these.
+    pub bands: Option<Vec<[f64; 2]>>,
 }
 
 /// Scores of one model on one target.
@@ -212,7 +215,10 @@ pub fn evaluate(ds: &Dataset, target: Target, preds: &[Predictions]) -> TargetSc
                 }
                 let c = rows
                     .iter()
-                    .filter(|&&i| iv.covers(level[i] + p.deltas[i], truth[i]))
+                    .filter(|&&i| match &p.bands {
+                        Some(b) => b[i][0] <= truth[i] && truth[i] <= b[i][1],
+                        None => iv.covers(level[i] + p.deltas[i], truth[i]),
+                    })
                     .count();
                 Some(c as f64 / rows.len() as f64)
             };

@@ -8,6 +8,8 @@
 
 use std::time::Instant;
 
+use procperf_model::blend::Blend;
+use procperf_model::blob::Prediction;
 use procperf_model::float::{features_f64, ForestF64, IntervalF64, LinearF64, NodeF64, TreeF64};
 use procperf_model::schema::{Target, FEATURE_NAMES, N_FEATURES};
 use procperf_model::target::BaseAlpha;
@@ -321,34 +323,91 @@ pub fn fit_target(
     })
 }
 
+/// The forest's forecasts as the kernel publishes them: each row's forecast level (clamped at 0)
+/// blended, row by row along each run, with persistence and the base by the model crate's
+/// [`Blend`], and the calibrated band moved with it.
+pub struct Published {
+    /// Published level minus current level, per row.
+    pub deltas: Vec<f64>,
+    /// Published band, as levels, per row.
+    pub bands: Vec<[f64; 2]>,
+}
+
+/// [`Published`] forecasts from the forest's predicted changes `forest` on `ds`.
+pub fn published_forest(
+    ds: &Dataset,
+    target: Target,
+    base: BaseAlpha,
+    forest: &[f64],
+    band: &Interval,
+) -> Published {
+    let t = target.index();
+    let mut blend = Blend::new();
+    let mut out = Published {
+        deltas: Vec::with_capacity(ds.len()),
+        bands: Vec::with_capacity(ds.len()),
+    };
+    for (i, &d) in forest.iter().enumerate() {
+        if !(i > 0 && ds.meta[i].follows(&ds.meta[i - 1])) {
+            blend.reset();
+        }
+        let now = ds.levels[i][t];
+        let at = |offset: f64| ((now as f64 + d + offset).round() as i64).max(0);
+        let raw = Prediction {
+            forest: at(0.0),
+            forest_lo: at(band.lo),
+            forest_hi: at(band.hi),
+            ..Default::default()
+        };
+        let p = blend.publish(ds.outcomes[i][t], now, base.level(&ds.past[i][t]), raw);
+        out.deltas.push((p.forest - now) as f64);
+        out.bands.push([p.forest_lo as f64, p.forest_hi as f64]);
+    }
+    out
+}
+
 impl TargetFit {
     /// Predicted changes of the baselines and both models on every row of `ds`.
     pub fn predictions(&self, ds: &Dataset) -> Vec<Predictions> {
+        let forest = self.forest_changes(ds);
+        let published =
+            published_forest(ds, self.target, self.base, &forest, &self.forest_interval);
         let mut v = vec![
             Predictions {
                 model: "persistence".into(),
                 deltas: vec![0.0; ds.len()],
                 interval: None,
+                bands: None,
             },
             Predictions {
                 model: "mean".into(),
                 deltas: vec![self.train_mean; ds.len()],
                 interval: None,
+                bands: None,
             },
             Predictions {
                 model: "ewma".into(),
                 deltas: baseline::ewma_deltas(ds, self.target, self.ewma_alpha),
                 interval: None,
+                bands: None,
             },
             Predictions {
                 model: "linear".into(),
                 deltas: self.linear_changes(ds),
                 interval: Some(self.linear_interval),
+                bands: None,
             },
             Predictions {
                 model: "forest".into(),
-                deltas: self.forest_changes(ds),
+                deltas: published.deltas,
                 interval: Some(self.forest_interval),
+                bands: Some(published.bands),
+            },
+            Predictions {
+                model: "forest_alone".into(),
+                deltas: forest,
+                interval: Some(self.forest_interval),
+                bands: None,
             },
         ];
         if let Some((p, r)) = &self.linear_log {
@@ -363,6 +422,7 @@ impl TargetFit {
                 model: "linear_log".into(),
                 deltas,
                 interval: None,
+                bands: None,
             });
         }
         v

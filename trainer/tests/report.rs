@@ -9,7 +9,14 @@ use predicates::prelude::*;
 use procperf_model::sample::{COLUMNS, ROW_PREFIX};
 
 const TARGETS: [&str; 4] = ["cpu", "rss", "disk", "net"];
-const MODELS: [&str; 5] = ["persistence", "mean", "ewma", "linear", "forest"];
+const MODELS: [&str; 6] = [
+    "persistence",
+    "mean",
+    "ewma",
+    "linear",
+    "forest",
+    "forest_alone",
+];
 /// Charts every target section has exactly once.
 const PER_TARGET_CHARTS: [&str; 7] = [
     "errors-chart",

@@ -15,6 +15,9 @@
 //!   [`target::current_levels_of`] (the persistence forecast), [`blob::ModelRef::predict_all`].
 //!   A model comes only from [`blob::parse`]`(&bytes) -> Result<ModelRef, ParseError>`, which
 //!   validates everything; levels print with [`target::display_milli`].
+//! - Kernel and trainer, per process and target, after each pass's prediction:
+//!   [`blend::Blend::step`]`(outcome, [current, base, forest])` with the outcome from
+//!   [`target::outcome_levels`]: the forest forecast that is published.
 //! - Trainer, per process: [`window::for_each_training_row`]`(&samples, |row| ..)` gives
 //!   features, current levels and learned target values; [`window::for_each_feature_row`] the
 //!   same without targets. Never compute a feature elsewhere.
@@ -30,6 +33,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod blend;
 pub mod blob;
 pub mod crc32;
 pub mod features;

@@ -11,7 +11,7 @@ use super::features::compute_window;
 use super::history::{History, Slot, HISTORY_LEN};
 use super::sample::RawSample;
 use super::schema::{HORIZON, N_FEATURES, N_TARGETS};
-use super::target::{current_levels, target_values, window_levels};
+use super::target::{current_levels, outcome_levels, target_values, window_levels};
 
 /// One row: the features at sample `end` (the newest sample of the window), the current levels of
 /// the targets, and — for training rows — the learned target values.
@@ -28,6 +28,9 @@ pub struct Row<'a> {
     pub past: &'a [[i64; HISTORY_LEN]; N_TARGETS],
     /// Learned values from samples `end + 1 ..= end + HORIZON`; all zero for [`for_each_feature_row`].
     pub targets: &'a [i32; N_TARGETS],
+    /// Mean level of each target over the window's newest [`HORIZON`] samples: the outcome of the
+    /// forecasts made at sample `end - HORIZON` ([`super::target::outcome_levels`]).
+    pub outcome: &'a [i64; N_TARGETS],
 }
 
 /// Number of rows [`for_each_training_row`] produces for `n_samples` samples.
@@ -82,12 +85,14 @@ fn walk(samples: &[RawSample], with_targets: bool, f: &mut dyn FnMut(&Row<'_>)) 
         let features = compute_window(&window);
         let levels = current_levels(&window);
         let past = window_levels(&window);
+        let outcome = outcome_levels(&window);
         f(&Row {
             end,
             features: &features,
             levels: &levels,
             past: &past,
             targets: &targets,
+            outcome: &outcome,
         });
     }
 }

@@ -1,6 +1,7 @@
 //! Invariants that must hold for every input: quantised ≈ float within the documented bounds,
 //! parse ∘ serialize = identity, every damaged blob refused, no panic anywhere.
 
+use procperf_model::blend::Blend;
 use procperf_model::blob::parse;
 use procperf_model::crc32::crc32;
 use procperf_model::features::{compute, compute_window, refresh_still};
@@ -306,5 +307,22 @@ proptest! {
         // Any activity ends it.
         h.push_slot(Slot { cpu_user_us: 1, ..*h.newest().unwrap() });
         prop_assert!(!h.is_still());
+    }
+
+    #[test]
+    fn blended_forecast_lies_between_the_forecasters(
+        steps in proptest::collection::vec((-(1i64 << 50)..(1i64 << 50), proptest::array::uniform3(-(1i64 << 50)..(1i64 << 50))), 1..60)
+    ) {
+        // Whatever the record, the published forecast is a weighted mean of this pass's three
+        // forecasts (within ±2^44, clamped at 0), rounded.
+        let mut b = Blend::new();
+        for (outcome, f) in steps {
+            let out = b.step(outcome, f);
+            let c = f.map(|v| v.clamp(-(1 << 44), 1 << 44));
+            let lo = c.iter().copied().min().unwrap().max(0);
+            let hi = c.iter().copied().max().unwrap().max(0);
+            prop_assert!(lo <= out && out <= hi, "{out} not in {lo}..={hi}");
+            prop_assert!(b.weights().contains(&(1 << 16)));
+        }
     }
 }
