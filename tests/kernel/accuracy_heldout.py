@@ -6,13 +6,15 @@ Runs scripts/workloads/heldout-mix (programs and patterns absent from the traini
 recorder does (scratch files on a fresh ext4 on the scratch disk), with the embedded default model
 at the default 1 s interval, snapshots `predictions.csv` every pass, and scores
 every forecast of the mean CPU over the next 5 intervals against what happened, on rows where the
-process was busy now or ahead (>= 1 % CPU). Fails if the mix does not run, if too few forecasts
-are busy, or if the forest's MAE exceeds 1.25x persistence's (a broken model path). The goal, the
-forest's MAE below persistence's and below the EWMA baseline's (alpha from the model's manifest),
-is not reached reliably yet and reported as TAP TODO. Reports the ratios, 95 % bootstrap
-intervals of the forest's ratios (whole processes resampled) and the interval coverage. Runs on
-the release kernel, like the training data: the debug kernel's KASAN slowdown would change the
-workload being forecast.
+process was busy now or ahead (>= 1 % CPU). "forest" is the published forecast, the forest blended
+per process with persistence and the EWMA base (`rust/model/src/blend.rs`). Fails if the mix does
+not run, if too few forecasts are busy, or if the forest's MAE exceeds 1.25x persistence's (a
+broken model path). The goal, the forest's MAE below persistence's and below the EWMA baseline's
+(alpha from the model's manifest), is not reached reliably yet and reported as TAP TODO. Reports
+the ratios, 95 % bootstrap intervals of the forest's ratios (whole processes resampled), the
+interval coverage and the best per-process choice among the four forecasters in hindsight. Runs
+on the release kernel, like the training data: the debug kernel's KASAN slowdown would change the
+workload being forecast. The run's CPU series is kept in its output directory (cpu-series.csv).
 """
 import json, os, random, subprocess, sys, time
 
@@ -127,11 +129,13 @@ if n:
     # worse than persistence), loose enough for run-to-run variation of the workload.
     ratio = mae["forest"] / mae["persistence"]
     tap.check(f"forest CPU MAE within {GUARD}x persistence ({ratio:.2f}x)", ratio < GUARD)
-    # The goal, not reached reliably: four guest runs of this test gave 0.88x, 0.88x, 1.06x and 0.93x
-    # persistence (0.99x, 0.99x, 1.04x, 1.00x EWMA); the trainer's eval of the reference held-out set gives
-    # 0.91x persistence and 1.005x EWMA. Counted once the model is reliably below both.
+    # The goal, not reached reliably in one run: six runs of the published forecast (seeds 1, 2,
+    # 3, 3, 4, 5) gave 0.91x, 0.97x, 0.95x, 0.97x, 1.01x and 0.94x persistence and 1.00x, 0.95x,
+    # 0.99x, 1.00x, 0.95x and 0.96x EWMA: below both in four; pooled, 0.954x (0.93-0.98) and
+    # 0.979x (0.96-1.00). The forest alone was 1.01-1.02x EWMA in all five of its runs. Counted
+    # once a single run is reliably below both.
     tap.todo(f"forest CPU MAE below persistence ({mae['forest']:.2f} < {mae['persistence']:.2f} %CPU)",
-             mae["forest"] < mae["persistence"], "not reliably below persistence on unseen workloads yet")
+             mae["forest"] < mae["persistence"], "below persistence in 5 of 6 runs, not reliably in one")
     tap.todo(f"forest CPU MAE below EWMA ({mae['forest']:.2f} vs {mae['ewma']:.2f} %CPU)", mae["forest"] < mae["ewma"],
-             "the default model does not beat the EWMA baseline on unseen workloads yet")
+             "below EWMA in 5 of 6 runs (by 0.4 % in one of them), not reliably in one")
 tap.done()

@@ -14,13 +14,14 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use procperf_model::blend::{publish_all, Blend};
 use procperf_model::blob::parse;
 use procperf_model::features::compute;
 use procperf_model::forest::Lanes;
 use procperf_model::linear::LinearRef;
-use procperf_model::schema::{Target, N_FEATURES};
+use procperf_model::schema::{Target, N_FEATURES, N_TARGETS};
 use procperf_model::synth::{busy_history, random_features, random_model, Rng};
-use procperf_model::target::current_levels;
+use procperf_model::target::{current_levels, outcome_levels};
 
 fn bench(c: &mut Criterion<ThreadCpu>) {
     let history = busy_history(42);
@@ -109,6 +110,17 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         b.iter(|| {
             i = (i + 1) & 63;
             model.predict_all(black_box(&rows[i]), &levels)
+        })
+    });
+    // The published forecasts of all four targets from a prediction, as the sampler runs it for
+    // every predicted process every pass (outcome levels from the window included).
+    let window = history.window().unwrap();
+    let pred = model.predict_history(&history).unwrap();
+    let mut blends = [Blend::new(); N_TARGETS];
+    c.bench_function("blend/publish_all_targets", |b| {
+        b.iter(|| {
+            let outcome = outcome_levels(black_box(&window));
+            publish_all(&mut blends, &outcome, &levels, black_box(&levels), &pred)
         })
     });
     c.bench_function("blob/parse_32x8", |b| {
