@@ -132,8 +132,8 @@ if n:
     # The goal, not reached reliably in one run: seven runs of the published forecast (seeds 1,
     # 2, 3, 3, 3, 4, 5) gave 0.91x, 0.97x, 0.95x, 0.97x, 0.96x, 1.01x and 0.94x persistence and
     # 1.00x, 0.95x, 0.99x, 1.00x, 0.99x, 0.95x and 0.96x EWMA: below both in five; pooled,
-    # 0.954x (0.935-0.972) and 0.980x (0.966-0.995). The forest alone was 1.01-1.02x EWMA in all five of its runs. Counted
-    # once a single run is reliably below both.
+    # 0.954x (0.935-0.972) and 0.980x (0.966-0.995). The forest alone was 1.01-1.02x EWMA in
+    # all five of its runs. Counted once a single run is reliably below both.
     tap.todo(f"forest CPU MAE below persistence ({mae['forest']:.2f} < {mae['persistence']:.2f} %CPU)",
              mae["forest"] < mae["persistence"], "below persistence in 6 of 7 runs, not reliably in one")
     tap.todo(f"forest CPU MAE below EWMA ({mae['forest']:.2f} vs {mae['ewma']:.2f} %CPU)", mae["forest"] < mae["ewma"],

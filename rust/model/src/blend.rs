@@ -117,7 +117,8 @@ impl Blend {
             return forecasts[N_EXPERTS - 1].max(0);
         }
         let w = self.weights();
-        let total = w.iter().fold(0u64, |a, &w| a.saturating_add(w)); // >= 2^16: the best weighs 2^16
+        // At least 2^16: the best forecaster weighs 2^16.
+        let total = w.iter().fold(0u64, |a, &w| a.saturating_add(w));
         let sum = w.iter().zip(forecasts).fold(0i64, |acc, (&w, f)| {
             acc.saturating_add((w as i64).saturating_mul(f))
         });

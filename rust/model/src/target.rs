@@ -144,9 +144,9 @@ fn levels_i64(cpu: i64, rss: i64, disk: i64, net: i64) -> [i64; N_TARGETS] {
     out
 }
 
-/// The outcome of the forecasts made [`HORIZON`] samples before a window's newest one: the mean level
-/// of every target over the window's newest [`HORIZON`] slots ([`future_levels`] of those slots).
-/// What [`super::blend::Blend`] scores forecasts against.
+/// The outcome of the forecasts made [`HORIZON`] samples before a window's newest one: the mean
+/// level of every target over the window's newest [`HORIZON`] slots ([`future_levels`] of those
+/// slots). What [`super::blend::Blend`] scores forecasts against.
 pub fn outcome_levels(window: &[Slot; HISTORY_LEN]) -> [i64; N_TARGETS] {
     let mut last = [Slot::default(); HORIZON];
     for (l, s) in last.iter_mut().zip(&window[HISTORY_LEN - HORIZON..]) {
