@@ -177,10 +177,9 @@ pub fn publish_all(
     raw: &[Option<Prediction>; N_TARGETS],
 ) -> [Option<Prediction>; N_TARGETS] {
     let mut out = *raw;
-    for (i, (o, b)) in out.iter_mut().zip(blends.iter_mut()).enumerate() {
-        if let (Some(p), Some(&y), Some(&c), Some(&e)) =
-            (*o, outcome.get(i), current.get(i), base.get(i))
-        {
+    let per_target = outcome.iter().zip(current).zip(base);
+    for ((o, b), ((&y, &c), &e)) in out.iter_mut().zip(blends.iter_mut()).zip(per_target) {
+        if let Some(p) = *o {
             *o = Some(b.publish(y, c, e, p));
         }
     }
