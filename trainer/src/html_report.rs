@@ -1241,6 +1241,9 @@ fn notes_section(blob: &ModelRef<'_>) -> String {
          of 2).</li>\
          <li>Baselines: persistence (no change), the training mean change, and an EWMA of the level with the \
          smoothing factor fitted at training time (<code>model.json</code>).</li>\
+         <li><b>forest</b> is the published forecast, what the kernel shows: the forest's forecast blended, \
+         per process, with persistence and the EWMA base by how well each has forecast that process so far \
+         (<code>procperf_model::blend</code>); <b>forest_alone</b> is the forest's own forecast.</li>\
          <li>Intervals: split-conformal, nominal {cov:.0} %, calibrated on active rows at fit time.</li>\
          <li>Scatter plots draw each pixel once and at most {max} points; time series are thinned to at most \
          {maxs} points per process.</li></ul></section>\n",
