@@ -379,7 +379,7 @@ pub(crate) fn blob_predictions(
     Some(
         (0..ds.len())
             .map(|i| {
-                if !(i > 0 && ds.meta[i].follows(&ds.meta[i - 1])) {
+                if !ds.continues_run(i) {
                     blend.reset();
                 }
                 let base = model.base_levels(&ds.past[i])[t];

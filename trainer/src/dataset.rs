@@ -46,13 +46,6 @@ pub struct RowMeta {
     pub end: u32,
 }
 
-impl RowMeta {
-    /// Whether `self` is the pass right after `prev`, in the same run.
-    pub fn follows(&self, prev: &RowMeta) -> bool {
-        self.run == prev.run && prev.end.checked_add(1) == Some(self.end)
-    }
-}
-
 /// Supervised rows: features, current levels and learned targets from the model crate.
 #[derive(Clone, Debug, Default)]
 pub struct Dataset {
@@ -90,6 +83,15 @@ impl Dataset {
             .iter()
             .map(|t| t[target.index()] as f64)
             .collect()
+    }
+    /// Whether row `i` is the pass right after row `i - 1`, in the same run: where a replay of
+    /// per-process state (`procperf_model::blend`) carries on instead of starting afresh.
+    pub fn continues_run(&self, i: usize) -> bool {
+        let Some(prev) = i.checked_sub(1).map(|p| &self.meta[p]) else {
+            return false;
+        };
+        let m = &self.meta[i];
+        m.run == prev.run && prev.end.checked_add(1) == Some(m.end)
     }
     pub fn level(&self, i: usize, target: Target) -> i64 {
         self.levels[i][target.index()]

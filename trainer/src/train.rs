@@ -348,7 +348,7 @@ pub fn published_forest(
         bands: Vec::with_capacity(ds.len()),
     };
     for (i, &d) in forest.iter().enumerate() {
-        if !(i > 0 && ds.meta[i].follows(&ds.meta[i - 1])) {
+        if !ds.continues_run(i) {
             blend.reset();
         }
         let now = ds.levels[i][t];
