@@ -22,6 +22,8 @@
 //! published forecast and `trainer predict` agree bit for bit. No floats, no allocation, no
 //! panics.
 
+use core::num::NonZeroU64;
+
 use super::blob::Prediction;
 use super::fixed::div_round_i64;
 use super::schema::{HORIZON, N_TARGETS};
@@ -129,14 +131,17 @@ impl Blend {
     /// `q = ETA_Q4·(err - best)/mean err` sixteenths behind, 0 beyond 16 binary orders.
     pub fn weights(&self) -> [u64; N_EXPERTS] {
         let best = self.err.iter().copied().min().unwrap_or(0);
-        // ETA_Q4 * (err - best) / mean, with mean = total / N (+1 so that all-zero sums work).
+        // ETA_Q4 * (err - best) / mean, with mean = total / N (+1 so that all-zero sums work). The
+        // saturating subtraction and the NonZero divisor cost nothing and leave the optimiser,
+        // which sees the closure apart from `best` and `total` at opt-level s, no panic path.
         let total = self
             .err
             .iter()
             .fold(0u64, |a, &e| a.saturating_add(e))
             .saturating_add(N_EXPERTS as u64);
+        let total = NonZeroU64::new(total).unwrap_or(NonZeroU64::MIN);
         self.err.map(|e| {
-            let q = (e - best).saturating_mul(ETA_Q4 * N_EXPERTS as u64) / total;
+            let q = e.saturating_sub(best).saturating_mul(ETA_Q4 * N_EXPERTS as u64) / total;
             if q >= 256 {
                 0
             } else {
