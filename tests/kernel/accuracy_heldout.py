@@ -8,9 +8,11 @@ at the default 1 s interval, snapshots `predictions.csv` every pass, and scores
 every forecast of the mean CPU over the next 5 intervals against what happened, on rows where the
 process was busy now or ahead (>= 1 % CPU). "forest" is the published forecast, the forest blended
 per process with persistence and the EWMA base (`rust/model/src/blend.rs`). Fails if the mix does
-not run, if too few forecasts are busy, or if the forest's MAE exceeds 1.25x persistence's (a
-broken model path). The goal, the forest's MAE below persistence's and below the EWMA baseline's
-(alpha from the model's manifest), is not reached reliably yet and reported as TAP TODO. Reports
+not run, if too few forecasts are busy, if the forest's MAE exceeds 1.25x persistence's (a
+broken model path) or 1.06x the better of persistence's and EWMA's (a blend that does not follow
+the better one). The goal, the forest's MAE below persistence's and below the EWMA baseline's
+(alpha from the model's manifest), is checked on runs of 1500 s or more (`make accuracy`); the
+200 s run of `make test` is too short to show it reliably and reports it as TAP TODO. Reports
 the ratios, 95 % bootstrap intervals of the forest's ratios (whole processes resampled), the
 interval coverage and the best per-process choice among the four forecasters in hindsight. Runs
 on the release kernel, like the training data: the debug kernel's KASAN slowdown would change the
@@ -27,6 +29,8 @@ SECONDS = int(os.environ.get("PP_HELDOUT_SECONDS", "200"))
 # rather than on the few blips of a mostly quiet run.
 SEED = os.environ.get("PP_HELDOUT_SEED", "3")
 GUARD = 1.25
+BLEND_GUARD = 1.06
+STRICT_SECONDS = 1500  # from this run length on, "below both baselines" is checked, not TODO
 H = 5
 tap = Tap()
 load_module(tap, interval_ms=1000)
@@ -129,13 +133,27 @@ if n:
     # worse than persistence), loose enough for run-to-run variation of the workload.
     ratio = mae["forest"] / mae["persistence"]
     tap.check(f"forest CPU MAE within {GUARD}x persistence ({ratio:.2f}x)", ratio < GUARD)
-    # The goal, not reached reliably in one run: seven runs of the published forecast (seeds 1,
-    # 2, 3, 3, 3, 4, 5) gave 0.91x, 0.97x, 0.95x, 0.97x, 0.96x, 1.01x and 0.94x persistence and
-    # 1.00x, 0.95x, 0.99x, 1.00x, 0.99x, 0.95x and 0.96x EWMA: below both in five; pooled,
-    # 0.954x (0.935-0.972) and 0.980x (0.966-0.995). The forest alone was 1.01-1.02x EWMA in
-    # all five of its runs. Counted once a single run is reliably below both.
-    tap.todo(f"forest CPU MAE below persistence ({mae['forest']:.2f} < {mae['persistence']:.2f} %CPU)",
-             mae["forest"] < mae["persistence"], "below persistence in 6 of 7 runs, not reliably in one")
-    tap.todo(f"forest CPU MAE below EWMA ({mae['forest']:.2f} vs {mae['ewma']:.2f} %CPU)", mae["forest"] < mae["ewma"],
-             "below EWMA in 6 of 7 runs (by 0.4 % in one of them), not reliably in one")
+    # The blend's promise: never far behind whichever naive forecast suits this run. Eight runs
+    # (below) put the published forecast at 0.96-1.01x the better baseline (mean 0.99, sd 0.02);
+    # the forest alone reached 1.09x persistence, and a blend that stopped following the better
+    # baseline would too.
+    best_base = min(mae["persistence"], mae["ewma"])
+    tap.check(f"forest CPU MAE within {BLEND_GUARD}x the better baseline ({mae['forest'] / best_base:.3f}x)",
+              mae["forest"] < BLEND_GUARD * best_base)
+    # The goal: below both baselines. Eight 200 s runs of the published forecast (seeds 1, 2, 3,
+    # 3, 3, 4, 5, 3) gave 0.91x, 0.97x, 0.95x, 0.97x, 0.96x, 1.01x, 0.94x and 1.01x persistence
+    # and 1.00x, 0.95x, 0.99x, 1.00x, 0.99x, 0.95x, 0.96x and 0.98x EWMA: below both in five;
+    # pooled, 0.961x (0.941-0.978) and 0.979x (0.966-0.994). The forest alone was 1.01-1.02x EWMA
+    # in all five of its runs. Between 200 s runs the ratios vary with sd 0.033 (persistence) and
+    # 0.020 (EWMA), so one 200 s run (make test) misses one of the two about one time in three and
+    # reports them as TODO. From STRICT_SECONDS on (make accuracy), where the margin is about
+    # three sd, they are checked: a 1500 s run of seed 6 gave 0.96x (0.90-0.99) and 0.96x
+    # (0.95-0.98).
+    for base in ("persistence", "ewma"):
+        what = f"forest CPU MAE below {base} ({mae['forest']:.2f} < {mae[base]:.2f} %CPU)"
+        if SECONDS >= STRICT_SECONDS:
+            tap.check(what, mae["forest"] < mae[base])
+        else:
+            tap.todo(what, mae["forest"] < mae[base],
+                     f"a {SECONDS} s run is too short to show it reliably; make accuracy runs {STRICT_SECONDS} s")
 tap.done()
