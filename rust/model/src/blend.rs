@@ -141,7 +141,10 @@ impl Blend {
             .saturating_add(N_EXPERTS as u64);
         let total = NonZeroU64::new(total).unwrap_or(NonZeroU64::MIN);
         self.err.map(|e| {
-            let q = e.saturating_sub(best).saturating_mul(ETA_Q4 * N_EXPERTS as u64) / total;
+            let q = e
+                .saturating_sub(best)
+                .saturating_mul(ETA_Q4 * N_EXPERTS as u64)
+                / total;
             if q >= 256 {
                 0
             } else {
