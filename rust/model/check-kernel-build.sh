@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat > "$tmp/root.rs" <<ROOT
-//! Stand-in for rust/kmod.rs.
+//! Stand-in for rust/procperf.rs.
 #![no_std]
 #[allow(unused_attributes)]
 #[path = "$here/src/lib.rs"]

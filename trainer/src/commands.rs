@@ -6,7 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use procperf_model::blend::Blend;
+use procperf_model::forecast::{Forecast, Inputs, Predictions as ForecastRow};
 use procperf_model::blob::ModelRef;
 use procperf_model::schema::{Target, FEATURE_NAMES, HORIZON, N_FEATURES};
 
@@ -364,33 +364,35 @@ pub fn save_matrix(path: &Path, ds: &Dataset) -> Result<()> {
     w.flush().with_context(ctx)
 }
 
-/// Fixed-point predictions of a blob for every row: `(linear, forest, lo, hi)` levels per target,
-/// the band around the forest's forecast. The forest's forecast is the published one: blended,
-/// pass by pass along each run, with persistence and the base (`procperf_model::blend`), exactly
-/// as the kernel does for a process it has tracked since the run's first sample.
-pub(crate) fn blob_predictions(
-    model: &ModelRef<'_>,
-    ds: &Dataset,
-    target: Target,
-) -> Option<Vec<[i64; 4]>> {
-    model.target(target)?;
+/// What the kernel publishes for every row of `ds`: per run, the model crate's per-process
+/// [`Forecast`] stepped pass by pass, exactly as the kernel steps a process it has tracked since
+/// the run's first sample (input reuse, blending with persistence and the base).
+pub(crate) fn blob_published(model: &ModelRef<'_>, ds: &Dataset) -> Vec<ForecastRow> {
+    let mut state = Forecast::new();
+    (0..ds.len())
+        .map(|i| {
+            if !ds.continues_run(i) {
+                state = Forecast::new();
+            }
+            let inputs = Inputs {
+                features: *ds.row(i),
+                bases: model.base_levels(&ds.past[i]),
+            };
+            state.step(ds.levels[i], ds.outcomes[i], inputs, |x| {
+                model.predict_all(&x.features, &x.bases)
+            });
+            state.published().copied().unwrap_or_default()
+        })
+        .collect()
+}
+
+/// One target's `(linear, forest, lo, hi)` levels per row of [`blob_published`]; `None` if the
+/// model has no such target.
+pub(crate) fn target_column(rows: &[ForecastRow], target: Target) -> Option<Vec<[i64; 4]>> {
     let t = target.index();
-    let mut blend = Blend::new();
-    Some(
-        (0..ds.len())
-            .map(|i| {
-                if !ds.continues_run(i) {
-                    blend.reset();
-                }
-                let base = model.base_levels(&ds.past[i])[t];
-                let p = model
-                    .predict(target, ds.row(i), base)
-                    .expect("target present");
-                let p = blend.publish(ds.outcomes[i][t], ds.levels[i][t], base, p);
-                [p.linear, p.forest, p.forest_lo, p.forest_hi]
-            })
-            .collect(),
-    )
+    rows.iter()
+        .map(|r| r[t].map(|p| [p.linear, p.forest, p.forest_lo, p.forest_hi]))
+        .collect()
 }
 
 /// `trainer predict`: one output row per input row with a full history.
@@ -402,9 +404,10 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
         .into_iter()
         .filter(|t| model.target(*t).is_some())
         .collect();
+    let published = blob_published(&model, &ds);
     let preds: Vec<Vec<[i64; 4]>> = targets
         .iter()
-        .map(|t| blob_predictions(&model, &ds, *t).expect("present"))
+        .map(|t| target_column(&published, *t).expect("present"))
         .collect();
     let mut header: Vec<String> = vec!["t_ms".into(), "pid".into(), "comm".into()];
     for t in &targets {
@@ -440,6 +443,7 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
     let manifest = export::read_manifest(blob);
     let (samples, ds) = load(data, true, quiet)?;
     let mut all = Vec::new();
+    let rows = blob_published(&model, &ds);
     for t in Target::ALL {
         let Some(tm) = model.target(t) else { continue };
         // Predicted changes from the current level straight from the fixed-point evaluators plus
@@ -452,7 +456,7 @@ pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<T
             .map(|i| ds.base_delta(i, t, tm.base) + tm.forest.predict_delta(ds.row(i)) as f64)
             .collect();
         // What the kernel publishes: the forest blended with persistence and the base, per run.
-        let published = blob_predictions(&model, &ds, t).expect("target present");
+        let published = target_column(&rows, t).expect("target present");
         let forest: Vec<f64> = published
             .iter()
             .enumerate()

@@ -139,12 +139,13 @@ struct Forecasts {
 }
 
 /// The forecasts of every target in the blob for every row of `ds`: the fixed-point predictions
-/// `trainer predict` prints (`commands::blob_predictions`, the kernel's evaluation code).
+/// `trainer predict` prints (`commands::blob_published`, the kernel's evaluation code).
 fn forecasts(blob: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecasts> {
+    let rows = commands::blob_published(blob, ds);
     Target::ALL
         .into_iter()
         .filter_map(|target| {
-            let p = commands::blob_predictions(blob, ds, target)?;
+            let p = commands::target_column(&rows, target)?;
             let col = |k: usize| p.iter().map(|r| r[k] as f64).collect();
             Some(Forecasts {
                 target,

@@ -8,10 +8,10 @@
 
 use std::time::Instant;
 
-use procperf_model::blend::Blend;
 use procperf_model::blob::Prediction;
 use procperf_model::float::{features_f64, ForestF64, IntervalF64, LinearF64, NodeF64, TreeF64};
-use procperf_model::schema::{Target, FEATURE_NAMES, N_FEATURES};
+use procperf_model::forecast::Forecast;
+use procperf_model::schema::{Target, FEATURE_NAMES, N_FEATURES, N_TARGETS};
 use procperf_model::target::BaseAlpha;
 
 use crate::baseline;
@@ -236,7 +236,7 @@ pub fn fit_target(
     let (forest, info) = forest::fit_binned(binned, &y, &params.forest, bar);
     let forest_fit_s = t0.elapsed().as_secs_f64();
 
-    // Calibrate on the active calibration rows when there are enough: idle rows are 97 % of all
+    // Calibrate on the active calibration rows when there are enough: idle rows are most of all
     // rows and have near-zero residuals, so a band calibrated on all rows is ~0 wide and covers
     // almost no active row. The blob has one band per model, so idle rows get a wider band than
     // they need (coverage on all rows is then above nominal).
@@ -254,11 +254,9 @@ pub fn fit_target(
     // on ALL calibration rows (programs the model has not seen under the group split): how far a
     // change learned on some programs carries over to others. All rows, not only active ones: the
     // kernel predicts for every process, and a forest that invents changes for idle processes (a
-    // network forecast for a process that never used a socket) is caught only there. On the
-    // reference held-out set, mean of 5 split seeds, shrinking on all rows instead of active rows
-    // took the CPU forest from 0.99x to 0.91x persistence (active rows) and from 1.29x to 0.96x
-    // (all rows), and the network forest from 1.89x to 1.04x (all rows). Scaling is exact in the
-    // blob: the forest is linear in its leaf values, the linear model in its weights and intercept.
+    // network forecast for a process that never used a socket) is caught only there
+    // (docs/experiments.md compares the two choices). Scaling is exact in the blob: the forest is
+    // linear in its leaf values, the linear model in its weights and intercept.
     let (shrink_linear, shrink_forest) = if params.shrink {
         let unshrunk = forest_f64(&forest, Interval::default());
         let all_y = from_base(cal_all);
@@ -324,8 +322,8 @@ pub fn fit_target(
 }
 
 /// The forest's forecasts as the kernel publishes them: each row's forecast level (clamped at 0)
-/// blended, row by row along each run, with persistence and the base by the model crate's
-/// [`Blend`], and the calibrated band moved with it.
+/// published, row by row along each run, through the model crate's per-process [`Forecast`]
+/// (blended with persistence and the base), and the calibrated band moved with it.
 pub struct Published {
     /// Published level minus current level, per row.
     pub deltas: Vec<f64>,
@@ -342,24 +340,28 @@ pub fn published_forest(
     band: &Interval,
 ) -> Published {
     let t = target.index();
-    let mut blend = Blend::new();
+    let mut state = Forecast::new();
     let mut out = Published {
         deltas: Vec::with_capacity(ds.len()),
         bands: Vec::with_capacity(ds.len()),
     };
     for (i, &d) in forest.iter().enumerate() {
         if !ds.continues_run(i) {
-            blend.reset();
+            state = Forecast::new();
         }
         let now = ds.levels[i][t];
         let at = |offset: f64| ((now as f64 + d + offset).round() as i64).max(0);
-        let raw = Prediction {
+        let mut raw = [None; N_TARGETS];
+        raw[t] = Some(Prediction {
             forest: at(0.0),
             forest_lo: at(band.lo),
             forest_hi: at(band.hi),
             ..Default::default()
-        };
-        let p = blend.publish(ds.outcomes[i][t], now, base.level(&ds.past[i][t]), raw);
+        });
+        let mut bases = [0; N_TARGETS];
+        bases[t] = base.level(&ds.past[i][t]);
+        let published = state.publish(ds.levels[i], ds.outcomes[i], bases, raw);
+        let p = published[t].unwrap_or_default();
         out.deltas.push((p.forest - now) as f64);
         out.bands.push([p.forest_lo as f64, p.forest_hi as f64]);
     }

@@ -4,7 +4,8 @@
 //!
 //! # API for users
 //!
-//! Data path: [`sample::RawSample`] → [`history::History`] → [`features`] → [`blob::ModelRef`].
+//! Data path: [`sample::RawSample`] → [`history::History`] → [`features`] → [`blob::ModelRef`]
+//! → [`blend`], per process in [`forecast::Forecast`].
 //!
 //! - Schema: [`schema::FEATURE_NAMES`], [`schema::N_FEATURES`], [`schema::Feature`],
 //!   [`schema::Target`], [`schema::N_TARGETS`], [`schema::HORIZON`], [`history::HISTORY_LEN`],
@@ -15,9 +16,12 @@
 //!   [`target::current_levels_of`] (the persistence forecast), [`blob::ModelRef::predict_all`].
 //!   A model comes only from [`blob::parse`]`(&bytes) -> Result<ModelRef, ParseError>`, which
 //!   validates everything; levels print with [`target::display_milli`].
-//! - Kernel and trainer, per process and target, after each pass's prediction:
-//!   [`blend::Blend::step`]`(outcome, [current, base, forest])` with the outcome from
-//!   [`target::outcome_levels`]: the forest forecast that is published.
+//! - Kernel and trainer, per process: one [`forecast::Forecast`], the owner of its forecast
+//!   state. The kernel calls [`forecast::Forecast::update`]`(&history, &model)` after each push
+//!   (input reuse, still refresh, blending with persistence and the base,
+//!   [`forecast::Forecast::model_changed`] on a new model); `trainer predict` replays the same
+//!   steps over a recording's rows with [`forecast::Forecast::step`], `trainer fit` over its float
+//!   forests' forecasts with [`forecast::Forecast::publish`].
 //! - Trainer, per process: [`window::for_each_training_row`]`(&samples, |row| ..)` gives
 //!   features, current levels and learned target values; [`window::for_each_feature_row`] the
 //!   same without targets. Never compute a feature elsewhere.
@@ -29,6 +33,17 @@
 //! overflow; sibling modules are reached through `super::` because in the kernel build this crate
 //! is a module of the kernel crate.
 #![no_std]
+// What the kernel compiles must not panic (check-kernel-build.sh also finds implicit panic paths);
+// the std feature and tests may unwrap.
+#![cfg_attr(
+    not(any(test, feature = "std")),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable
+    )
+)]
 
 #[cfg(feature = "std")]
 extern crate std;
@@ -38,6 +53,7 @@ pub mod blob;
 pub mod crc32;
 pub mod features;
 pub mod fixed;
+pub mod forecast;
 pub mod forest;
 pub mod history;
 pub mod linear;

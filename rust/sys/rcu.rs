@@ -2,6 +2,7 @@
 //! RCU read-side critical sections (6.12's kernel crate has none; `rcu_read_lock` is inline-only, so
 //! `shim.c` exports it).
 
+use super::shim::{procperf_rcu_read_lock, procperf_rcu_read_unlock};
 use core::marker::PhantomData;
 
 /// A held RCU read-side critical section; the lock is released on drop.
@@ -27,11 +28,4 @@ impl Drop for RcuGuard {
         // SAFETY: by the type invariant this balances the `rcu_read_lock` taken in `new`.
         unsafe { procperf_rcu_read_unlock() };
     }
-}
-
-// Opaque kernel structs behind pointers trip `improper_ctypes`; only pointers cross here.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn procperf_rcu_read_lock();
-    fn procperf_rcu_read_unlock();
 }

@@ -5,6 +5,7 @@
 //! The job runs in process context: it may sleep and take mutexes. The period is read from the job
 //! before every sleep, so a changed period takes effect at once when a [`Waker`] wakes the thread.
 
+use super::shim::{procperf_set_current_interruptible, procperf_set_current_running};
 use core::{
     ptr::{self, NonNull},
     sync::atomic::{
@@ -36,14 +37,20 @@ pub(crate) struct Waker {
 
 impl Waker {
     pub(crate) const fn new() -> Self {
-        Self { task: AtomicPtr::new(ptr::null_mut()) }
+        Self {
+            task: AtomicPtr::new(ptr::null_mut()),
+        }
     }
 
     /// Remembers `task` (once; later calls are ignored).
     fn arm(&self, task: *mut bindings::task_struct) {
         // SAFETY: `task` is a live kthread; the reference taken here keeps it valid until `drop`.
         unsafe { bindings::get_task_struct(task) };
-        if self.task.compare_exchange(ptr::null_mut(), task, AcqRel, Acquire).is_err() {
+        if self
+            .task
+            .compare_exchange(ptr::null_mut(), task, AcqRel, Acquire)
+            .is_err()
+        {
             // SAFETY: the reference just taken is not stored: give it back.
             unsafe { bindings::put_task_struct(task) };
         }
@@ -111,35 +118,38 @@ impl<J: Job> Periodic<J> {
             }
         };
         // SAFETY: `task` is a valid, just created kthread; the reference keeps it valid for
-        // `kthread_stop` even if the thread function returned early; waking starts it.
-        unsafe {
-            bindings::get_task_struct(task);
-            bindings::wake_up_process(task);
-        }
+        // `kthread_stop` even if the thread function returned early.
+        unsafe { bindings::get_task_struct(task) };
+        // SAFETY: as above; waking it starts the thread function.
+        unsafe { bindings::wake_up_process(task) };
         // SAFETY: `data` is a live `Arc<J>` reference until `drop`.
         if let Some(w) = unsafe { &*data }.waker() {
             w.arm(task);
         }
         // INVARIANT: started, referenced, `data` leaked for it.
-        Ok(Self { task: NonNull::new(task).ok_or(EINVAL)?, data })
+        Ok(Self {
+            task: NonNull::new(task).ok_or(EINVAL)?,
+            data,
+        })
     }
-
 }
 
 impl<J: Job> Drop for Periodic<J> {
     fn drop(&mut self) {
-        // SAFETY: `task` is our referenced kthread (invariant); `kthread_stop` wakes it, waits
-        // until `thread_fn` returned, and after that nobody uses `data`, which we then reclaim.
-        unsafe {
-            bindings::kthread_stop(self.task.as_ptr());
-            bindings::put_task_struct(self.task.as_ptr());
-        }
+        // SAFETY: `task` is our referenced kthread (invariant); `kthread_stop` wakes it and waits
+        // until `thread_fn` returned, after which nobody uses `data`.
+        unsafe { bindings::kthread_stop(self.task.as_ptr()) };
+        // SAFETY: the reference `new` took (invariant), no longer needed.
+        unsafe { bindings::put_task_struct(self.task.as_ptr()) };
         // SAFETY: the thread has exited, so the reference leaked in `new` is ours again.
         drop(unsafe { Arc::from_raw(self.data) });
     }
 }
 
 /// The kthread body: run, sleep for the period (interruptibly, so a `Waker` and `kthread_stop` cut it short), repeat.
+///
+/// # Safety
+/// Called by the kthread machinery only, with the `data` that [`Periodic::new`] passed.
 unsafe extern "C" fn thread_fn<J: Job>(data: *mut c_void) -> kernel::ffi::c_int {
     // SAFETY: `data` is the `Arc<J>` reference leaked by `Periodic::new`, valid until the thread
     // has been stopped and joined.
@@ -147,23 +157,19 @@ unsafe extern "C" fn thread_fn<J: Job>(data: *mut c_void) -> kernel::ffi::c_int 
     // SAFETY: called from the kthread itself.
     while !unsafe { bindings::kthread_should_stop() } {
         job.run();
-        // SAFETY: we are the kthread itself. Setting TASK_INTERRUPTIBLE before the last check means
-        // a stop or wake-up that arrives after the check makes `schedule_timeout` return at once.
-        unsafe {
-            let jiffies = bindings::__msecs_to_jiffies(job.period_ms());
-            procperf_set_current_interruptible();
-            if !bindings::kthread_should_stop() {
-                bindings::schedule_timeout(jiffies.min(i32::MAX as _) as _);
-            }
-            procperf_set_current_running();
+        // SAFETY: a pure conversion.
+        let jiffies = unsafe { bindings::__msecs_to_jiffies(job.period_ms()) };
+        // Setting TASK_INTERRUPTIBLE before the last check means a stop or wake-up that arrives
+        // after the check makes `schedule_timeout` return at once.
+        // SAFETY: we are the kthread itself, changing our own state.
+        unsafe { procperf_set_current_interruptible() };
+        // SAFETY: called from the kthread itself.
+        if !unsafe { bindings::kthread_should_stop() } {
+            // SAFETY: process context, no locks held; the state was set just above.
+            unsafe { bindings::schedule_timeout(jiffies.min(i32::MAX as _) as _) };
         }
+        // SAFETY: we are the kthread itself, changing our own state.
+        unsafe { procperf_set_current_running() };
     }
     0
-}
-
-// Opaque kernel structs behind pointers trip `improper_ctypes`; only pointers cross here.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn procperf_set_current_interruptible();
-    fn procperf_set_current_running();
 }

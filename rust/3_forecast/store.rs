@@ -1,22 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The active model: validated once, shared by sampling passes and readers, replaced atomically.
+//! The model store: the active model, validated once, shared by sampling passes and readers,
+//! replaced atomically.
 //!
 //! The default model is the blob `make model` trained (`rust/model/default/model.bin`), embedded in
-//! the module and parsed at load by the same `parse` as user uploads. A write to the `model` file is
-//! copied into a kernel buffer, validated completely, and only then swapped in; a pass holds its own
-//! reference to the model it started with, so the old model is freed only when no pass or reader
-//! uses it any more.
+//! the module and parsed at load by the same `parse` as user uploads. An upload is copied into a
+//! kernel buffer, validated completely, and only then swapped in; a pass holds its own reference to
+//! the model it started with, so the old model is freed only when no pass or reader uses it.
 
-use super::model::{
-    blob::{self, ModelRef, ParseError, HEADER_LEN, MAX_BLOB_LEN},
+use crate::model::{
+    blob::{self, ModelRef, ParseError},
     schema::Target,
 };
-use super::debugfs::Completeness;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::KVVec, new_mutex, prelude::*, sync::Arc, sync::Mutex};
 
 /// The blob `make model` produced, embedded at build time.
-static DEFAULT_BLOB: &[u8] = include_bytes!("model/default/model.bin");
+static DEFAULT_BLOB: &[u8] = include_bytes!("../model/default/model.bin");
 
 /// Where the active model came from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,12 +24,22 @@ pub(crate) enum Source {
     Uploaded,
 }
 
+impl Source {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Source::Default => "default",
+            Source::Uploaded => "uploaded",
+        }
+    }
+}
+
 /// A validated model and the bytes it borrows.
 ///
 /// # Invariants
 /// `view` was produced by `blob::parse` from the bytes of `DEFAULT_BLOB` or of `_owned`, which are
 /// never mutated, moved or freed while `self` lives (a `KVVec`'s heap buffer stays put when the
-/// vector value moves). `view` is declared first, so it is dropped before `_owned`.
+/// vector value moves). `view` is private and handed out only by [`Model::view`], with a lifetime
+/// no longer than a borrow of `self`, so no copy of it outlives the bytes.
 pub(crate) struct Model {
     view: ModelRef<'static>,
     /// Holds the uploaded bytes `view` borrows (never read directly).
@@ -45,35 +54,74 @@ impl Model {
     fn default_model(now_ms: u64) -> Result<Self, ParseError> {
         let view = blob::parse(DEFAULT_BLOB)?;
         // INVARIANT: a static blob lives forever.
-        Ok(Self { view, _owned: None, source: Source::Default, len: DEFAULT_BLOB.len(), since_ms: now_ms })
+        Ok(Self {
+            view,
+            _owned: None,
+            source: Source::Default,
+            len: DEFAULT_BLOB.len(),
+            since_ms: now_ms,
+        })
     }
 
     fn from_upload(bytes: KVVec<u8>, now_ms: u64) -> Result<Self, ParseError> {
         let view = blob::parse(&bytes)?;
-        // SAFETY: `view` borrows the vector's heap buffer, which is stored in the same `Model` and
-        // never touched again; extending the lifetime is sound under the type invariant.
-        let view: ModelRef<'static> = unsafe { core::mem::transmute::<ModelRef<'_>, ModelRef<'static>>(view) };
+        // SAFETY: `view` borrows the vector's heap buffer, which moves into the same `Model` and is
+        // never touched again; only the type invariant's shortened views of it are handed out.
+        let view = unsafe { core::mem::transmute::<ModelRef<'_>, ModelRef<'static>>(view) };
         let len = bytes.len();
         // INVARIANT: see above.
-        Ok(Self { view, _owned: Some(bytes), source: Source::Uploaded, len, since_ms: now_ms })
+        Ok(Self {
+            view,
+            _owned: Some(bytes),
+            source: Source::Uploaded,
+            len,
+            since_ms: now_ms,
+        })
     }
 
-    /// The validated view.
-    pub(crate) fn view(&self) -> &ModelRef<'static> {
-        &self.view
+    /// The validated view, for as long as `self` is borrowed.
+    pub(crate) fn view(&self) -> ModelRef<'_> {
+        self.view
     }
+
+    /// Totals over the model's targets, for `model_info`.
+    pub(crate) fn summary(&self) -> Summary {
+        let mut s = Summary {
+            targets: 0,
+            trees: 0,
+            max_depth: 0,
+            nodes: 0,
+        };
+        for t in Target::ALL {
+            if let Some(m) = self.view.target(t) {
+                s.targets += 1;
+                s.trees += m.forest.n_trees();
+                s.nodes += m.forest.n_nodes();
+                s.max_depth = s.max_depth.max(m.forest.depth());
+            }
+        }
+        s
+    }
+}
+
+/// Summary of a model for `model_info`.
+pub(crate) struct Summary {
+    pub(crate) targets: usize,
+    pub(crate) trees: usize,
+    pub(crate) max_depth: usize,
+    pub(crate) nodes: usize,
 }
 
 /// The active model and the upload counters.
 #[pin_data]
-pub(crate) struct Models {
+pub(crate) struct ModelStore {
     #[pin]
     active: Mutex<Arc<Model>>,
     pub(crate) swaps: AtomicU64,
     pub(crate) rejected: AtomicU64,
 }
 
-impl Models {
+impl ModelStore {
     pub(crate) fn new(now_ms: u64) -> Result<impl PinInit<Self, Error>> {
         let model = Model::default_model(now_ms).map_err(|e| {
             pr_err!("embedded default model is invalid: {}\n", e.reason());
@@ -100,7 +148,10 @@ impl Models {
             Ok(m) => m,
             Err(e) => {
                 self.rejected.fetch_add(1, Relaxed);
-                pr_warn!("model rejected: {}; the active model is unchanged\n", e.reason());
+                pr_warn!(
+                    "model rejected: {}; the active model is unchanged\n",
+                    e.reason()
+                );
                 return Err(EINVAL);
             }
         };
@@ -110,45 +161,5 @@ impl Models {
         drop(old);
         self.swaps.fetch_add(1, Relaxed);
         Ok(())
-    }
-
-    /// Upload progress: the blob header's total length tells when all bytes have arrived.
-    pub(crate) fn completeness(bytes: &[u8]) -> Result<Completeness> {
-        let Some(len) = bytes.get(12..16) else { return Ok(Completeness::Partial) };
-        let declared = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        if bytes.get(..8) != Some(&blob::MAGIC[..]) || declared < HEADER_LEN {
-            return Err(EINVAL);
-        }
-        if declared > MAX_BLOB_LEN {
-            return Err(E2BIG);
-        }
-        match bytes.len().cmp(&declared) {
-            core::cmp::Ordering::Less => Ok(Completeness::Partial),
-            core::cmp::Ordering::Equal => Ok(Completeness::Complete),
-            core::cmp::Ordering::Greater => Err(EINVAL),
-        }
-    }
-}
-
-/// Summary of a model for `model_info` and the `predictions` header.
-pub(crate) struct Summary {
-    pub(crate) targets: usize,
-    pub(crate) trees: usize,
-    pub(crate) max_depth: usize,
-    pub(crate) nodes: usize,
-}
-
-impl Model {
-    pub(crate) fn summary(&self) -> Summary {
-        let mut s = Summary { targets: 0, trees: 0, max_depth: 0, nodes: 0 };
-        for t in Target::ALL {
-            if let Some(m) = self.view.target(t) {
-                s.targets += 1;
-                s.trees += m.forest.n_trees();
-                s.nodes += m.forest.n_nodes();
-                s.max_depth = s.max_depth.max(m.forest.depth());
-            }
-        }
-        s
     }
 }

@@ -9,13 +9,17 @@
 //! [`RING_ROWS`] rows behind skips to the oldest row still held, and the skipped rows are counted in
 //! `dropped` (shown by `stats`). Rows are formatted only while at least one reader is open.
 
-use super::model::sample::{RawSample, COLUMNS, ROW_PREFIX};
+use crate::{
+    model::sample::{RawSample, COLUMNS, ROW_PREFIX},
+    sys::debugfs::Stream,
+    track::pass::Sampler,
+};
 use core::{
     fmt::{self, Write},
     sync::atomic::{AtomicU64, Ordering::Relaxed},
 };
 use kernel::{
-    alloc::KVVec, new_condvar, new_mutex, prelude::*, sync::CondVar, sync::Mutex,
+    alloc::KVVec, new_condvar, new_mutex, prelude::*, sync::Arc, sync::CondVar, sync::Mutex,
     uaccess::UserSliceWriter,
 };
 
@@ -59,7 +63,12 @@ pub(crate) struct Reader {
 
 impl Samples {
     pub(crate) fn new() -> Result<impl PinInit<Self, Error>> {
-        let empty = Ring { slots: KVVec::new(), lens: KVVec::new(), next: 0, readers: 0 };
+        let empty = Ring {
+            slots: KVVec::new(),
+            lens: KVVec::new(),
+            next: 0,
+            readers: 0,
+        };
         Ok(try_pin_init!(Self {
             ring <- new_mutex!(empty, "procperf_samples"),
             more <- new_condvar!("procperf_samples_more"),
@@ -85,7 +94,11 @@ impl Samples {
         if ring.readers == 0 {
             return None;
         }
-        Some(Batch { samples: self, ring, rows: 0 })
+        Some(Batch {
+            samples: self,
+            ring,
+            rows: 0,
+        })
     }
 }
 
@@ -100,7 +113,10 @@ impl Batch<'_> {
     /// Appends the row for one process.
     pub(crate) fn push(&mut self, t_ms: u64, pid: i32, comm: &[u8; 16], s: &RawSample) {
         let mut row = [0u8; ROW_MAX];
-        let mut w = SliceWriter { buf: &mut row, len: 0 };
+        let mut w = SliceWriter {
+            buf: &mut row,
+            len: 0,
+        };
         if format_row(&mut w, t_ms, pid, comm, s).is_err() {
             // Cannot happen with ROW_MAX sized for the longest row; count it rather than tear it.
             self.samples.dropped.fetch_add(1, Relaxed);
@@ -143,18 +159,28 @@ fn format_header(w: &mut impl Write) -> fmt::Result {
 /// Writes a command name for CSV: commas, quotes, blanks, control and non-ASCII bytes become '_',
 /// and an empty name is "_", so the field never needs quoting.
 pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
-    if comm.first().is_none_or(|&c| c == 0) {
+    if comm.first().map_or(true, |&c| c == 0) {
         return w.write_char('_');
     }
     for &c in comm.iter().take_while(|&&c| c != 0) {
-        let c = if c.is_ascii_graphic() && c != b',' && c != b'"' { c as char } else { '_' };
+        let c = if c.is_ascii_graphic() && c != b',' && c != b'"' {
+            c as char
+        } else {
+            '_'
+        };
         w.write_char(c)?;
     }
     Ok(())
 }
 
 /// Writes one CSV row.
-fn format_row(w: &mut impl Write, t_ms: u64, pid: i32, comm: &[u8; 16], s: &RawSample) -> fmt::Result {
+fn format_row(
+    w: &mut impl Write,
+    t_ms: u64,
+    pid: i32,
+    comm: &[u8; 16],
+    s: &RawSample,
+) -> fmt::Result {
     write!(w, "{t_ms},{pid},")?;
     write_comm(w, comm)?;
     for v in s.values() {
@@ -176,7 +202,10 @@ impl<'a> SliceWriter<'a> {
 
     /// What was written (only whole `&str`s are ever written, so it is valid UTF-8).
     pub(crate) fn as_str(&self) -> &str {
-        self.buf.get(..self.len).and_then(|b| core::str::from_utf8(b).ok()).unwrap_or("")
+        self.buf
+            .get(..self.len)
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
 }
 
@@ -190,12 +219,38 @@ impl Write for SliceWriter<'_> {
     }
 }
 
-impl super::debugfs::Stream for Samples {
+/// The `samples` file: the sampler's stream.
+pub(crate) struct SamplesFile(pub(crate) Arc<Sampler>);
+
+impl Stream for SamplesFile {
     type Reader = Reader;
 
     fn open(&self) -> Result<Reader> {
-        let mut r = Reader { next: 0, pending: [0; ROW_MAX], pending_len: 0, pending_off: 0 };
-        let mut w = SliceWriter { buf: &mut r.pending, len: 0 };
+        self.0.samples.open()
+    }
+
+    fn read(&self, r: &mut Reader, out: &mut UserSliceWriter, nonblock: bool) -> Result<usize> {
+        self.0.samples.read(r, out, nonblock)
+    }
+
+    fn close(&self, r: Reader) {
+        self.0.samples.close(r)
+    }
+}
+
+impl Samples {
+    /// A new reader: it first receives the header, then every row written from now on.
+    fn open(&self) -> Result<Reader> {
+        let mut r = Reader {
+            next: 0,
+            pending: [0; ROW_MAX],
+            pending_len: 0,
+            pending_off: 0,
+        };
+        let mut w = SliceWriter {
+            buf: &mut r.pending,
+            len: 0,
+        };
         format_header(&mut w).map_err(|_| EINVAL)?;
         r.pending_len = w.len;
         if self.ring.lock().slots.is_empty() {
@@ -214,6 +269,7 @@ impl super::debugfs::Stream for Samples {
         Ok(r)
     }
 
+    /// Copies whole rows (where they fit) into `out`, waiting for rows unless `nonblock`.
     fn read(&self, r: &mut Reader, out: &mut UserSliceWriter, nonblock: bool) -> Result<usize> {
         let mut ring = self.ring.lock();
         loop {
@@ -263,6 +319,7 @@ impl super::debugfs::Stream for Samples {
         }
     }
 
+    /// Forgets a reader.
     fn close(&self, _r: Reader) {
         let mut ring = self.ring.lock();
         ring.readers = ring.readers.saturating_sub(1);

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The sampling pass: every interval, read every process, turn its counters into a sample, push it
+//! into the process's history, update its forecast, and stream the samples.
+//!
+//! Bounded work: a pass visits at most `2 × capacity` processes and tracks at most `capacity` of
+//! them; all memory (table, task references, samples ring, accounting table) is allocated at load
+//! or when `capacity` changes, never during a pass. The pass runs in a kernel thread (process
+//! context) under the state mutex; the task list is walked under RCU only to take references.
+
+use super::{process::Process, table::TgidTable};
+use crate::{
+    files::samples::Samples,
+    forecast::store::{Model, ModelStore},
+    model::forecast::Work,
+    sample::acct::{Acct, Totals},
+    sys::{
+        clock, kthread,
+        kvec::truncate,
+        task::{self, Counters, Ident},
+        tracepoint::Probes,
+    },
+};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+    task::Task,
+    types::ARef,
+};
+
+/// Default and allowed sampling intervals, ms.
+pub(crate) const DEFAULT_INTERVAL_MS: u32 = 1000;
+pub(crate) const MIN_INTERVAL_MS: u32 = 100;
+pub(crate) const MAX_INTERVAL_MS: u32 = 60_000;
+/// Default and allowed number of tracked processes.
+pub(crate) const DEFAULT_CAPACITY: usize = 4096;
+pub(crate) const MIN_CAPACITY: usize = 16;
+pub(crate) const MAX_CAPACITY: usize = 65_536;
+
+/// Counters shown by `stats`.
+#[derive(Default)]
+pub(crate) struct PassStats {
+    pub(crate) passes: AtomicU64,
+    pub(crate) processes_seen: AtomicU64,
+    pub(crate) processes_tracked: AtomicU64,
+    pub(crate) last_pass_ns: AtomicU64,
+    pub(crate) total_pass_ns: AtomicU64,
+    pub(crate) max_pass_ns: AtomicU64,
+    pub(crate) last_ns_per_process: AtomicU64,
+    pub(crate) evictions: AtomicU64,
+    pub(crate) untracked: AtomicU64,
+    pub(crate) memory_bytes: AtomicU64,
+    /// Processes predicted in the last pass.
+    pub(crate) predicted: AtomicU64,
+    /// Of those, processes whose models were evaluated (the others' inputs had not changed).
+    pub(crate) evaluated: AtomicU64,
+    /// Of those, sleeping processes whose features were refreshed rather than computed.
+    pub(crate) still: AtomicU64,
+    /// ns the others took (features, and all models if evaluated).
+    pub(crate) predict_ns: AtomicU64,
+}
+
+/// What the pass works on, under the state lock.
+pub(crate) struct State {
+    pub(crate) table: TgidTable<Process>,
+    tasks: KVec<ARef<Task>>,
+    pass: u64,
+    /// The previous pass's model: a process's forecast state is reusable while it is still
+    /// active. Holding it keeps its address from being reused by a new model.
+    model: Option<Arc<Model>>,
+}
+
+/// The sampler: its state, its settings and what it publishes.
+#[pin_data]
+pub(crate) struct Sampler {
+    #[pin]
+    state: Mutex<State>,
+    pub(crate) interval_ms: AtomicU32,
+    pub(crate) capacity: AtomicU32,
+    pub(crate) stats: PassStats,
+    pub(crate) samples: Pin<KBox<Samples>>,
+    pub(crate) probes: Probes<Acct>,
+    pub(crate) models: Pin<KBox<ModelStore>>,
+    /// Wakes the sampling thread early (set once it runs).
+    pub(crate) waker: kthread::Waker,
+}
+
+impl Sampler {
+    pub(crate) fn new(probes: Probes<Acct>) -> Result<impl PinInit<Self, Error>> {
+        let models = KBox::pin_init(ModelStore::new(clock::now_ms())?, GFP_KERNEL)?;
+        let table = TgidTable::new(DEFAULT_CAPACITY)?;
+        let tasks = KVec::with_capacity(DEFAULT_CAPACITY * 2, GFP_KERNEL)?;
+        let samples = KBox::pin_init(Samples::new()?, GFP_KERNEL)?;
+        let stats = PassStats::default();
+        stats
+            .memory_bytes
+            .store(memory_bytes(&table, probes.sink()) as u64, Relaxed);
+        Ok(try_pin_init!(Self {
+            state <- new_mutex!(State { table, tasks, pass: 0, model: None }, "procperf_sampler"),
+            interval_ms: AtomicU32::new(DEFAULT_INTERVAL_MS),
+            capacity: AtomicU32::new(DEFAULT_CAPACITY as u32),
+            stats,
+            samples,
+            probes,
+            models,
+            waker: kthread::Waker::new(),
+        }))
+    }
+
+    /// The tracepoint-fed accumulators.
+    pub(crate) fn acct(&self) -> &Acct {
+        self.probes.sink()
+    }
+
+    /// Replaces the table with an empty one of a new capacity (histories restart).
+    pub(crate) fn set_capacity(&self, capacity: usize) -> Result {
+        // Allocate before taking the lock: a pass is never held up by an allocation.
+        let table = TgidTable::new(capacity)?;
+        let tasks = KVec::with_capacity(capacity.saturating_mul(2), GFP_KERNEL)?;
+        let mut st = self.state.lock();
+        self.stats
+            .memory_bytes
+            .store(memory_bytes(&table, self.acct()) as u64, Relaxed);
+        st.table = table;
+        st.tasks = tasks;
+        self.capacity.store(capacity as u32, Relaxed);
+        Ok(())
+    }
+
+    /// One sampling pass.
+    fn pass(&self) {
+        let (t0, boot_ns) = (clock::now_ns(), clock::boot_ns());
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        st.pass = st.pass.wrapping_add(1);
+        let pass = st.pass;
+        let max_scan = st.tasks.capacity();
+        let seen = task::collect(&mut st.tasks, max_scan);
+        let mut batch = self.samples.batch();
+        let t_ms = t0 / 1_000_000;
+        // This pass's model: a swap during the pass takes effect at the next one.
+        let model = self.models.active();
+        let view = model.view();
+        let new_model = !st.model.as_ref().is_some_and(|m| Arc::ptr_eq(m, &model));
+        let mut w = Tally::default();
+        for task in st.tasks.as_slice() {
+            let id = task::ident(task);
+            if id.id.tgid <= 0 {
+                continue;
+            }
+            let c = task::read(task);
+            let t = self.acct().totals(id.id);
+            w.read += 1;
+            let Some(p) = st.table.get_mut(id.id) else {
+                self.track(&mut st.table, &id, pass, t0, &c, &t);
+                continue;
+            };
+            let s = p.advance(&id, pass, (t0, boot_ns), (&c, &t));
+            // A still process is not timed: two clock reads would cost more than its refresh.
+            let timed = (!p.is_still()).then(clock::now_ns);
+            w.count(p.forecast(&view, new_model));
+            if let Some(start) = timed {
+                w.predict_ns += clock::since_ns(start);
+            }
+            if let Some(b) = batch.as_mut() {
+                b.push(t_ms, id.id.tgid, &id.comm, &s);
+            }
+        }
+        drop(batch);
+        st.table.retain(|_, p| p.last_pass == pass);
+        let table = &st.table;
+        self.acct().retain(|id| table.get(id).is_some());
+        let tracked = st.table.len() as u64;
+        truncate(&mut st.tasks, 0);
+        st.model = Some(model);
+        drop(guard);
+
+        let dt = clock::since_ns(t0);
+        let s = &self.stats;
+        s.passes.fetch_add(1, Relaxed);
+        s.processes_seen.store(seen as u64, Relaxed);
+        s.processes_tracked.store(tracked, Relaxed);
+        s.last_pass_ns.store(dt, Relaxed);
+        s.total_pass_ns.fetch_add(dt, Relaxed);
+        s.max_pass_ns.fetch_max(dt, Relaxed);
+        s.last_ns_per_process
+            .store(dt.checked_div(w.read).unwrap_or(0), Relaxed);
+        s.predicted.store(w.predicted, Relaxed);
+        s.evaluated.store(w.evaluated, Relaxed);
+        s.still.store(w.still, Relaxed);
+        s.predict_ns.store(w.predict_ns, Relaxed);
+    }
+
+    /// Starts tracking a process seen for the first time; when the table is full, in place of the
+    /// least recently seen one, unless all were seen in this pass.
+    fn track(
+        &self,
+        table: &mut TgidTable<Process>,
+        id: &Ident,
+        pass: u64,
+        now_ns: u64,
+        c: &Counters,
+        t: &Totals,
+    ) {
+        let process = Process::new(id, pass, now_ns, c, t);
+        let tracked = if table.len() < table.capacity() {
+            table.insert(id.id, process)
+        } else {
+            let victim = table
+                .iter()
+                .enumerate()
+                .filter(|(_, (_, p))| p.last_pass != pass)
+                .min_by_key(|(_, (_, p))| p.last_pass)
+                .map(|(i, _)| i);
+            let placed = victim.and_then(|v| table.replace_at(v, id.id, process));
+            if placed.is_some() {
+                self.stats.evictions.fetch_add(1, Relaxed);
+            }
+            placed
+        };
+        if tracked.is_none() {
+            self.stats.untracked.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Runs `f` on the tracked processes under the state lock (no sampling pass meanwhile).
+    pub(crate) fn with_table<R>(&self, f: impl FnOnce(&TgidTable<Process>) -> R) -> R {
+        f(&self.state.lock().table)
+    }
+}
+
+/// What one pass did to forecasts, for `stats`.
+#[derive(Default)]
+struct Tally {
+    read: u64,
+    predicted: u64,
+    evaluated: u64,
+    still: u64,
+    predict_ns: u64,
+}
+
+impl Tally {
+    fn count(&mut self, work: Work) {
+        let evaluated = match work {
+            Work::Waiting => return,
+            Work::Computed { evaluated } => evaluated,
+            Work::Refreshed { evaluated } => {
+                self.still += 1;
+                evaluated
+            }
+        };
+        self.predicted += 1;
+        self.evaluated += u64::from(evaluated);
+    }
+}
+
+/// Bytes of memory the sampler holds: tracked processes, task references, samples ring and the
+/// accounting table.
+fn memory_bytes(table: &TgidTable<Process>, acct: &Acct) -> usize {
+    table.memory_bytes()
+        + table.capacity() * 2 * core::mem::size_of::<ARef<Task>>()
+        + Samples::memory_bytes()
+        + acct.memory_bytes()
+}
+
+impl kthread::Job for Sampler {
+    fn run(&self) {
+        self.pass();
+    }
+
+    fn waker(&self) -> Option<&kthread::Waker> {
+        Some(&self.waker)
+    }
+
+    fn period_ms(&self) -> u32 {
+        self.interval_ms.load(Relaxed)
+    }
+}

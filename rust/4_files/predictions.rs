@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The files that show the published forecasts: `predictions` (for people, like top) and
+//! `predictions.csv` (for scripts).
+//!
+//! `predictions` columns, per target: the current value, the linear model's and the forest's
+//! forecast of the mean over the next `horizon` intervals, and the forest's calibrated interval
+//! (`lo..hi`, nominally covering `coverage` of outcomes). The forest's forecast is the published
+//! one: blended with persistence and the EWMA base by the process's own record (`model::forecast`),
+//! its interval moved with it. Units: CPU in % of one CPU, RSS in MiB,
+//! disk and network in KiB/s. Rows are sorted by the forest's CPU forecast, highest first; processes
+//! with less than a full history (8 intervals) have no forecast yet and are not listed.
+//!
+//! `predictions.csv` has one row per predicted process with the header
+//! `t_ms,pid,comm,{cpu,rss,disk,net}_{current,linear,forest,lo,hi}` in the models' own units (CPU
+//! permille, RSS KiB, I/O log2q8(1+B/s)): exactly what `trainer predict` prints for the same rows.
+
+use super::{
+    emit,
+    samples::{write_comm, SliceWriter},
+};
+use crate::{
+    model::{
+        blob::Prediction,
+        history::HISTORY_LEN,
+        schema::{Target, HORIZON, SCHEMA_ID},
+        target::display_milli,
+    },
+    sys::{
+        debugfs::{SeqFile, Show},
+        task::ProcessId,
+    },
+    track::{pass::Sampler, process::Process, table::TgidTable},
+};
+use core::{fmt::Write, sync::atomic::Ordering::Relaxed};
+use kernel::{prelude::*, sync::Arc};
+
+/// A display value in thousandths, printed with one decimal.
+struct Milli(i64);
+
+impl core::fmt::Display for Milli {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let v = self.0.max(0).saturating_add(50) / 100; // tenths, rounded
+        let mut buf = [0u8; 24];
+        let mut w = SliceWriter::new(&mut buf);
+        write!(w, "{}.{}", v / 10, v % 10)?;
+        f.pad(w.as_str())
+    }
+}
+
+fn comm_str(comm: &[u8; 16]) -> &str {
+    let n = comm.iter().position(|&c| c == 0).unwrap_or(comm.len());
+    comm.get(..n)
+        .and_then(|c| core::str::from_utf8(c).ok())
+        .unwrap_or("?")
+}
+
+/// The processes with a forecast, sorted by forest CPU forecast (highest first), then pid.
+fn order(table: &TgidTable<Process>) -> Result<KVec<(ProcessId, &Process)>> {
+    let mut rows = KVec::with_capacity(table.len(), GFP_KERNEL)?;
+    for (id, p) in table.iter() {
+        if p.forecasts().published().is_some() {
+            rows.push((id, p), GFP_KERNEL)?;
+        }
+    }
+    let key = |(id, p): &(ProcessId, &Process)| {
+        let cpu = p
+            .forecasts()
+            .published()
+            .and_then(|f| f[Target::Cpu.index()])
+            .map_or(0, |f| f.forest);
+        (core::cmp::Reverse(cpu), id.tgid)
+    };
+    rows.as_mut_slice().sort_unstable_by_key(key);
+    Ok(rows)
+}
+
+/// `predictions`: a top-like table.
+pub(crate) struct Table(pub(crate) Arc<Sampler>);
+
+impl Show for Table {
+    fn show(&self, out: &mut SeqFile<'_>) -> Result {
+        let model = self.0.models.active();
+        let interval = self.0.interval_ms.load(Relaxed);
+        let m = model.view();
+        let horizon_ms = u64::from(interval) * HORIZON as u64;
+        emit(writeln!(
+            out,
+            "procperf predictions: every {interval} ms, forecasts of the mean over the next {HORIZON} intervals ({}.{} s); model {} (schema {SCHEMA_ID:#010x}, trained at {} ms, {}% intervals)",
+            horizon_ms / 1000,
+            horizon_ms % 1000 / 100,
+            model.source.name(),
+            m.interval_ms(),
+            m.coverage_permille() / 10,
+        ))?;
+        self.0.with_table(|table| -> Result {
+            let rows = order(table)?;
+            emit(writeln!(
+                out,
+                "{} processes tracked, {} with a forecast (needs {HISTORY_LEN} intervals of history)",
+                table.len(),
+                rows.len()
+            ))?;
+            emit(writeln!(
+                out,
+                "{:>7} {:<15} | CPU %: now lin rf [lo..hi] | RSS MiB: now lin rf [lo..hi] | DISK KiB/s: now lin rf [lo..hi] | NET KiB/s: now lin rf [lo..hi]",
+                "PID", "COMM"
+            ))?;
+            for (id, p) in rows.iter() {
+                let Some(preds) = p.forecasts().published() else { continue };
+                let levels = p.forecasts().levels();
+                emit(write!(out, "{:>7} {:<15}", id.tgid, comm_str(&p.comm)))?;
+                for t in Target::ALL {
+                    let now = levels.get(t.index()).copied().unwrap_or(0);
+                    match preds.get(t.index()).copied().flatten() {
+                        Some(p) => emit(write!(
+                            out,
+                            " | {:>5} {:>5} {:>5} [{}..{}]",
+                            Milli(display_milli(t, now)),
+                            Milli(display_milli(t, p.linear)),
+                            Milli(display_milli(t, p.forest)),
+                            Milli(display_milli(t, p.forest_lo)),
+                            Milli(display_milli(t, p.forest_hi)),
+                        ))?,
+                        None => emit(write!(out, " | {:>5} {:>5} {:>5} [-]", Milli(display_milli(t, now)), "-", "-"))?,
+                    }
+                }
+                emit(writeln!(out))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// `predictions.csv`: the same forecasts in the models' units, for scripts.
+pub(crate) struct Csv(pub(crate) Arc<Sampler>);
+
+impl Show for Csv {
+    fn show(&self, out: &mut SeqFile<'_>) -> Result {
+        emit(write!(out, "t_ms,pid,comm"))?;
+        for t in Target::ALL {
+            for col in ["current", "linear", "forest", "lo", "hi"] {
+                emit(write!(out, ",{}_{col}", t.name()))?;
+            }
+        }
+        emit(writeln!(out))?;
+        self.0.with_table(|table| -> Result {
+            for (id, p) in order(table)?.iter() {
+                let Some(preds) = p.forecasts().published() else {
+                    continue;
+                };
+                let levels = p.forecasts().levels();
+                emit(write!(out, "{},{},", p.t_ms(), id.tgid))?;
+                emit(write_comm(out, &p.comm))?;
+                for t in Target::ALL {
+                    let now = levels.get(t.index()).copied().unwrap_or(0);
+                    let f = preds
+                        .get(t.index())
+                        .copied()
+                        .flatten()
+                        .unwrap_or(Prediction::default());
+                    emit(write!(
+                        out,
+                        ",{now},{},{},{},{}",
+                        f.linear, f.forest, f.forest_lo, f.forest_hi
+                    ))?;
+                }
+                emit(writeln!(out))?;
+            }
+            Ok(())
+        })
+    }
+}

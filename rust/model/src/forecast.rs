@@ -1,0 +1,353 @@
+//! Per-process forecast state: the one owner of everything a process's published forecast
+//! depends on besides the model and the newest window — what its last evaluation was computed
+//! from, what it gave, and the [`Blend`] records that turn it into the published forecast.
+//!
+//! The kernel's sampling pass calls [`Forecast::update`] once per process per pass, after pushing
+//! the pass's sample into the process's [`History`]; `trainer predict` replays the same calls
+//! through [`Forecast::step`] over a recording's rows, and `trainer fit` replays the publishing
+//! part ([`Forecast::publish`]) over its float forests' forecasts. So when the kernel reuses a
+//! prediction, refreshes a sleeping process or starts a blend record afresh is decided here, once,
+//! and the kernel's `predictions.csv` equals `trainer predict` bit for bit.
+//!
+//! Two shortcuts keep a pass cheap without changing a single published value:
+//! - *Input reuse*: a prediction is a pure function of the feature vector and the base levels
+//!   ([`Inputs`]), so while they equal the last evaluation's, under the same model, the last
+//!   evaluation's result is reused.
+//! - *Still refresh*: for a [still](History::is_still) history, the window's levels and activity
+//!   are those of the window one push earlier, so only the age feature can change
+//!   ([`refresh_still`]); the levels, the outcome and the base levels stay.
+//!
+//! A new model starts every record afresh ([`Forecast::model_changed`]): its forest has no record
+//! yet and its predictions are not the old model's. No floats, no allocation, no panics.
+
+use super::blend::{publish_all, Blend};
+use super::blob::{ModelRef, Prediction};
+use super::features::{compute_window, refresh_still};
+use super::history::{History, HISTORY_LEN};
+use super::schema::{N_FEATURES, N_TARGETS};
+use super::target::{outcome_levels, window_levels};
+
+/// Predictions of every target a model has, in target units.
+pub type Predictions = [Option<Prediction>; N_TARGETS];
+
+/// What a prediction is a pure function of, besides the model: the feature vector and the base
+/// levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inputs {
+    /// The window's features ([`compute_window`]).
+    pub features: [i32; N_FEATURES],
+    /// Each target's base level ([`ModelRef::base_levels`]).
+    pub bases: [i64; N_TARGETS],
+}
+
+/// What one [`Forecast::update`] did, for the sampler's statistics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// The history is not full yet: no forecast.
+    Waiting,
+    /// Features computed from the window; `evaluated` tells whether the models ran (they did not
+    /// if the inputs equalled the last evaluation's).
+    Computed {
+        /// The models were evaluated.
+        evaluated: bool,
+    },
+    /// A still history: only the age feature was refreshed; `evaluated` as above.
+    Refreshed {
+        /// The models were evaluated (the age crossed a doubling).
+        evaluated: bool,
+    },
+}
+
+/// One process's forecast state.
+///
+/// ```
+/// # #[cfg(feature = "std")] {
+/// use procperf_model::blob::parse;
+/// use procperf_model::forecast::{Forecast, Work};
+/// use procperf_model::history::{History, HISTORY_LEN};
+/// use procperf_model::sample::RawSample;
+/// use procperf_model::synth::random_model;
+///
+/// let bytes = random_model(1, 8, 4).quantize().unwrap().to_checked_bytes().unwrap();
+/// let model = parse(&bytes).unwrap();
+/// let (mut history, mut forecast) = (History::new(), Forecast::new());
+/// let idle = RawSample { interval_ns: 1_000_000_000, age_ms: 5_000, ..Default::default() };
+/// for pass in 0..HISTORY_LEN + 2 {
+///     history.push(&idle);
+///     let work = forecast.update(&history, &model);
+///     if pass + 1 < HISTORY_LEN {
+///         assert_eq!(work, Work::Waiting);
+///         assert!(forecast.published().is_none());
+///     }
+/// }
+/// // Ten idle passes in: the window is still, the features need only the age refreshed.
+/// history.push(&idle);
+/// assert!(matches!(forecast.update(&history, &model), Work::Refreshed { .. }));
+/// assert!(forecast.published().is_some());
+/// # }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Forecast {
+    /// Each target's current level (the persistence forecast).
+    levels: [i64; N_TARGETS],
+    /// Each target's mean level over the newest `HORIZON` slots: the outcome of the forecasts
+    /// made `HORIZON` passes ago.
+    outcome: [i64; N_TARGETS],
+    /// What `raw` was computed from.
+    inputs: Inputs,
+    /// The model's own predictions from `inputs`; `None` until the first evaluation under the
+    /// current model.
+    raw: Option<Predictions>,
+    /// The published predictions: `raw` blended by `blend`.
+    published: Option<Predictions>,
+    /// Each target's record of how well persistence, the base and the forest forecast this process.
+    blend: [Blend; N_TARGETS],
+}
+
+impl Default for Forecast {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Forecast {
+    /// A process with no forecast yet.
+    pub const fn new() -> Self {
+        Self {
+            levels: [0; N_TARGETS],
+            outcome: [0; N_TARGETS],
+            inputs: Inputs {
+                features: [0; N_FEATURES],
+                bases: [0; N_TARGETS],
+            },
+            raw: None,
+            published: None,
+            blend: [Blend::new(); N_TARGETS],
+        }
+    }
+
+    /// The model changed: the next update evaluates afresh and every blend record restarts. The
+    /// published forecast stays until then.
+    pub fn model_changed(&mut self) {
+        self.raw = None;
+        self.blend = [Blend::new(); N_TARGETS];
+    }
+
+    /// One pass, after the pass's sample was pushed into `history`: the kernel's path.
+    pub fn update(&mut self, history: &History, model: &ModelRef<'_>) -> Work {
+        if self.raw.is_some() && history.is_still() {
+            if let Some(newest) = history.newest() {
+                // Every slot holds the current levels and no activity.
+                self.outcome = self.levels;
+                let evaluated = refresh_still(&mut self.inputs.features, newest);
+                if evaluated {
+                    self.raw = Some(model.predict_all(&self.inputs.features, &self.inputs.bases));
+                }
+                self.republish();
+                return Work::Refreshed { evaluated };
+            }
+        }
+        let Some(window) = history.window() else {
+            return Work::Waiting;
+        };
+        let past = window_levels(&window);
+        let mut levels = [0; N_TARGETS];
+        for (l, p) in levels.iter_mut().zip(&past) {
+            *l = p[HISTORY_LEN - 1];
+        }
+        let inputs = Inputs {
+            features: compute_window(&window),
+            bases: model.base_levels(&past),
+        };
+        let evaluated = self.step(levels, outcome_levels(&window), inputs, |i| {
+            model.predict_all(&i.features, &i.bases)
+        });
+        Work::Computed { evaluated }
+    }
+
+    /// One pass from a row's precomputed parts: `levels` (current), `outcome` (of the forecasts
+    /// `HORIZON` passes ago) and `inputs`; `predict` evaluates the model, and is called only if
+    /// the inputs differ from the last evaluation's. Returns whether it was called.
+    pub fn step(
+        &mut self,
+        levels: [i64; N_TARGETS],
+        outcome: [i64; N_TARGETS],
+        inputs: Inputs,
+        predict: impl FnOnce(&Inputs) -> Predictions,
+    ) -> bool {
+        self.levels = levels;
+        self.outcome = outcome;
+        let evaluate = self.raw.is_none() || self.inputs != inputs;
+        if evaluate {
+            self.raw = Some(predict(&inputs));
+        }
+        self.inputs = inputs;
+        self.republish();
+        evaluate
+    }
+
+    /// One pass of a model whose predictions `raw` were made elsewhere (the trainer's float
+    /// forests): blends them with persistence (`levels`) and the `bases` by this process's record
+    /// and returns what would be published.
+    pub fn publish(
+        &mut self,
+        levels: [i64; N_TARGETS],
+        outcome: [i64; N_TARGETS],
+        bases: [i64; N_TARGETS],
+        raw: Predictions,
+    ) -> Predictions {
+        self.levels = levels;
+        self.outcome = outcome;
+        self.inputs.bases = bases;
+        self.raw = Some(raw);
+        self.republish();
+        self.published.unwrap_or(raw)
+    }
+
+    fn republish(&mut self) {
+        self.published = self.raw.as_ref().map(|raw| {
+            publish_all(
+                &mut self.blend,
+                &self.outcome,
+                &self.levels,
+                &self.inputs.bases,
+                raw,
+            )
+        });
+    }
+
+    /// The published predictions of the latest pass with a full history.
+    pub fn published(&self) -> Option<&Predictions> {
+        self.published.as_ref()
+    }
+
+    /// Each target's current level at the latest pass with a full history.
+    pub fn levels(&self) -> &[i64; N_TARGETS] {
+        &self.levels
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::blob::parse;
+    use crate::sample::RawSample;
+    use crate::synth::random_model;
+    use std::vec::Vec;
+
+    fn sample(i: u64) -> RawSample {
+        // Busy for 20 passes, idle for 30, with an RSS step: both paths of `update` run.
+        let busy = (i / 20) % 3 == 0;
+        RawSample {
+            interval_ns: 1_000_000_000,
+            cpu_user_ns: if busy {
+                300_000_000 + (i % 7) * 10_000_000
+            } else {
+                0
+            },
+            rss_anon_kib: if busy { 4096 } else { 2048 },
+            age_ms: 1_000 * i,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reuse_and_refresh_publish_what_evaluating_every_pass_publishes() {
+        let bytes = random_model(3, 8, 4)
+            .quantize()
+            .unwrap()
+            .to_checked_bytes()
+            .unwrap();
+        let model = parse(&bytes).unwrap();
+        let samples: Vec<RawSample> = (0..200).map(sample).collect();
+        // The same passes with no shortcut: features from the window and an evaluation every time.
+        let (mut h, mut blends) = (History::new(), [Blend::new(); N_TARGETS]);
+        let mut refreshed = 0;
+        let (mut hs, mut fs) = (History::new(), Forecast::new());
+        for (i, s) in samples.iter().enumerate() {
+            h.push(s);
+            hs.push(s);
+            if let Work::Refreshed { .. } = fs.update(&hs, &model) {
+                refreshed += 1;
+            }
+            let Some(w) = h.window() else {
+                assert!(fs.published().is_none(), "pass {i}");
+                continue;
+            };
+            let past = window_levels(&w);
+            let bases = model.base_levels(&past);
+            let raw = model.predict_all(&compute_window(&w), &bases);
+            let levels = past.map(|p| p[HISTORY_LEN - 1]);
+            let want = publish_all(&mut blends, &outcome_levels(&w), &levels, &bases, &raw);
+            assert_eq!(fs.published(), Some(&want), "pass {i}");
+        }
+        assert!(refreshed > 20, "the still path ran only {refreshed} times");
+    }
+
+    #[test]
+    fn a_new_model_restarts_the_records_and_evaluates() {
+        let model = |seed| {
+            random_model(seed, 8, 4)
+                .quantize()
+                .unwrap()
+                .to_checked_bytes()
+                .unwrap()
+        };
+        let (a, b) = (model(1), model(2));
+        let (a, b) = (parse(&a).unwrap(), parse(&b).unwrap());
+        let samples: Vec<RawSample> = (0..60).map(sample).collect();
+        let (mut h, mut f) = (History::new(), Forecast::new());
+        for s in &samples[..40] {
+            h.push(s);
+            f.update(&h, &a);
+        }
+        f.model_changed();
+        h.push(&samples[40]);
+        // Idle since pass 20, so still: but nothing of `a` may be reused.
+        assert!(h.is_still());
+        assert_eq!(f.update(&h, &b), Work::Computed { evaluated: true });
+        // Nothing scored under `b` yet: its forest's forecasts are published unblended.
+        let raw = b.predict_history(&h).unwrap();
+        for (p, r) in f.published().unwrap().iter().zip(raw) {
+            assert_eq!(p.map(|p| p.forest), r.map(|r| r.forest.max(0)));
+        }
+        // And from then on, exactly what a process tracked under `b` from pass 40 on publishes.
+        let (mut g, mut h2) = (Forecast::new(), History::new());
+        for s in &samples[33..41] {
+            h2.push(s);
+        }
+        g.update(&h2, &b);
+        for s in &samples[41..] {
+            h.push(s);
+            h2.push(s);
+            f.update(&h, &b);
+            g.update(&h2, &b);
+            assert_eq!(f.published(), g.published());
+        }
+    }
+
+    #[test]
+    fn step_evaluates_only_when_the_inputs_change() {
+        let mut f = Forecast::new();
+        let inputs = Inputs {
+            features: [1; N_FEATURES],
+            bases: [5; N_TARGETS],
+        };
+        let mut calls = 0;
+        let mut predict = |_: &Inputs| {
+            calls += 1;
+            [Some(Prediction::default()); N_TARGETS]
+        };
+        assert!(f.step([5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
+        assert!(!f.step([5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
+        let changed = Inputs {
+            bases: [6; N_TARGETS],
+            ..inputs
+        };
+        assert!(f.step([5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));
+        f.model_changed();
+        assert!(f.step([5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));
+        assert_eq!(calls, 3);
+    }
+}

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Out-of-line wrappers for the few inline-only or macro kernel APIs procperf's Rust code needs,
+ * like the kernel's own rust/helpers/. Each one only forwards a call: no logic lives in C.
+ * They are declared for Rust once, in sys/mod.rs.
+ */
+#include <linux/debugfs.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/tracepoint.h>
+#include <linux/utsname.h>
+
+void procperf_rcu_read_lock(void);
+void procperf_rcu_read_unlock(void);
+const char *procperf_kernel_release(void);
+void procperf_set_current_interruptible(void);
+void procperf_set_current_running(void);
+void procperf_tracepoint_synchronize_unregister(void);
+struct dentry *procperf_debugfs_create_file(const char *name, umode_t mode, struct dentry *parent,
+					    void *data, const struct file_operations *fops);
+struct dentry *procperf_debugfs_create_file_unsafe(const char *name, umode_t mode,
+						   struct dentry *parent, void *data,
+						   const struct file_operations *fops);
+
+void procperf_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void procperf_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
+}
+
+const char *procperf_kernel_release(void)
+{
+	return init_utsname()->release;
+}
+
+void procperf_set_current_interruptible(void)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+}
+
+void procperf_set_current_running(void)
+{
+	__set_current_state(TASK_RUNNING);
+}
+
+void procperf_tracepoint_synchronize_unregister(void)
+{
+	tracepoint_synchronize_unregister();
+}
+
+struct dentry *procperf_debugfs_create_file(const char *name, umode_t mode, struct dentry *parent,
+					    void *data, const struct file_operations *fops)
+{
+	return debugfs_create_file(name, mode, parent, data, fops);
+}
+
+struct dentry *procperf_debugfs_create_file_unsafe(const char *name, umode_t mode,
+						   struct dentry *parent, void *data,
+						   const struct file_operations *fops)
+{
+	return debugfs_create_file_unsafe(name, mode, parent, data, fops);
+}
