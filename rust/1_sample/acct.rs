@@ -156,15 +156,14 @@ impl Acct {
 }
 
 impl Sink for Acct {
-    fn sent(&self, process: ProcessId, bytes: u64) {
+    fn socket(&self, process: ProcessId, sent: bool, bytes: u64) {
         self.account(process, |t| {
-            t.net_tx_bytes = t.net_tx_bytes.wrapping_add(bytes)
-        });
-    }
-
-    fn received(&self, process: ProcessId, bytes: u64) {
-        self.account(process, |t| {
-            t.net_rx_bytes = t.net_rx_bytes.wrapping_add(bytes)
+            let total = if sent {
+                &mut t.net_tx_bytes
+            } else {
+                &mut t.net_rx_bytes
+            };
+            *total = total.wrapping_add(bytes);
         });
     }
 

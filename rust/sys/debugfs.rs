@@ -15,7 +15,7 @@
 //! Files are root-only (0400, 0600 when writable, 0200 for uploads). Writes are copied with a
 //! bounded length and handed over whole; a write that fails must leave its state unchanged.
 
-use super::shim::{procperf_debugfs_create_file, procperf_debugfs_create_file_unsafe};
+use super::shim::procperf_debugfs_create_file;
 use core::{fmt, marker::PhantomData, ptr};
 use kernel::{
     alloc::KVVec,
@@ -188,21 +188,17 @@ impl Dir {
         let data: *const T = &*obj;
         // Keep the object before the file exists, so no file ever points to freed memory.
         self.objects.push(obj, GFP_KERNEL)?;
-        let create = if unproxied {
-            procperf_debugfs_create_file_unsafe
-        } else {
-            procperf_debugfs_create_file
-        };
         // SAFETY: `self.dentry` is live (invariant); `data` stays valid until after the directory
         // is removed in `drop` (it is in `objects`); `fops` is a static table of callbacks
         // instantiated for `T` that names this module as owner.
         let file = unsafe {
-            create(
+            procperf_debugfs_create_file(
                 name.as_char_ptr(),
                 mode,
                 self.dentry,
                 data.cast_mut().cast(),
                 &fops.0,
+                !unproxied,
             )
         };
         if let Err(e) = from_err_ptr(file) {

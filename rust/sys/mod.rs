@@ -40,13 +40,7 @@ mod shim {
             parent: *mut bindings::dentry,
             data: *mut c_void,
             fops: *const bindings::file_operations,
-        ) -> *mut bindings::dentry;
-        pub(super) fn procperf_debugfs_create_file_unsafe(
-            name: *const c_char,
-            mode: u16,
-            parent: *mut bindings::dentry,
-            data: *mut c_void,
-            fops: *const bindings::file_operations,
+            proxied: bool,
         ) -> *mut bindings::dentry;
     }
 }

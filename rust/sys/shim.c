@@ -17,10 +17,8 @@ void procperf_set_current_interruptible(void);
 void procperf_set_current_running(void);
 void procperf_tracepoint_synchronize_unregister(void);
 struct dentry *procperf_debugfs_create_file(const char *name, umode_t mode, struct dentry *parent,
-					    void *data, const struct file_operations *fops);
-struct dentry *procperf_debugfs_create_file_unsafe(const char *name, umode_t mode,
-						   struct dentry *parent, void *data,
-						   const struct file_operations *fops);
+					    void *data, const struct file_operations *fops,
+					    bool proxied);
 
 void procperf_rcu_read_lock(void)
 {
@@ -52,15 +50,12 @@ void procperf_tracepoint_synchronize_unregister(void)
 	tracepoint_synchronize_unregister();
 }
 
+/* proxied: debugfs wraps the callbacks to guard against removal (no ->flush); else unproxied. */
 struct dentry *procperf_debugfs_create_file(const char *name, umode_t mode, struct dentry *parent,
-					    void *data, const struct file_operations *fops)
+					    void *data, const struct file_operations *fops,
+					    bool proxied)
 {
-	return debugfs_create_file(name, mode, parent, data, fops);
-}
-
-struct dentry *procperf_debugfs_create_file_unsafe(const char *name, umode_t mode,
-						   struct dentry *parent, void *data,
-						   const struct file_operations *fops)
-{
+	if (proxied)
+		return debugfs_create_file(name, mode, parent, data, fops);
 	return debugfs_create_file_unsafe(name, mode, parent, data, fops);
 }

@@ -21,10 +21,8 @@ use kernel::{
 
 /// Receives what the probes see. Atomic context: implementations must not sleep or allocate.
 pub(crate) trait Sink: Send + Sync + 'static {
-    /// `process` sent `bytes` on a socket.
-    fn sent(&self, process: ProcessId, bytes: u64);
-    /// `process` received `bytes` from a socket.
-    fn received(&self, process: ProcessId, bytes: u64);
+    /// `process` sent (`sent`) or received `bytes` on a socket.
+    fn socket(&self, process: ProcessId, sent: bool, bytes: u64);
     /// A thread of `process` is exiting with these I/O counters.
     fn thread_exited(&self, process: ProcessId, io: &Io);
 }
@@ -48,8 +46,8 @@ unsafe impl<S: Sink> Sync for Probes<S> {}
 /// Tracepoint names and our probes for them.
 fn probes<S: Sink>() -> [(&'static CoreCStr, *mut c_void); N_PROBES] {
     [
-        (c"sock_send_length", sock_send::<S> as *mut c_void),
-        (c"sock_recv_length", sock_recv::<S> as *mut c_void),
+        (c"sock_send_length", sock_bytes::<S, true> as *mut c_void),
+        (c"sock_recv_length", sock_bytes::<S, false> as *mut c_void),
         (c"sched_process_exit", process_exit::<S> as *mut c_void),
     ]
 }
@@ -141,35 +139,19 @@ unsafe fn sink<'a, S: Sink>(data: *mut c_void) -> &'a S {
     unsafe { &*data.cast::<S>() }
 }
 
+/// `sock_send_length` (`SENT`) and `sock_recv_length` probes: `ret` is the call's result.
+///
 /// # Safety
 /// Called by the tracepoint only, with the `data` it was registered with.
-unsafe extern "C" fn sock_send<S: Sink>(
+unsafe extern "C" fn sock_bytes<S: Sink, const SENT: bool>(
     data: *mut c_void,
     _sk: *mut c_void,
     ret: c_int,
     _flags: c_int,
 ) {
-    if let Ok(bytes) = u64::try_from(ret) {
-        if bytes > 0 {
-            // SAFETY: registered with `data` = the sink.
-            unsafe { sink::<S>(data) }.sent(current_process(), bytes);
-        }
-    }
-}
-
-/// # Safety
-/// Called by the tracepoint only, with the `data` it was registered with.
-unsafe extern "C" fn sock_recv<S: Sink>(
-    data: *mut c_void,
-    _sk: *mut c_void,
-    ret: c_int,
-    _flags: c_int,
-) {
-    if let Ok(bytes) = u64::try_from(ret) {
-        if bytes > 0 {
-            // SAFETY: registered with `data` = the sink.
-            unsafe { sink::<S>(data) }.received(current_process(), bytes);
-        }
+    if let Ok(bytes @ 1..) = u64::try_from(ret) {
+        // SAFETY: registered with `data` = the sink.
+        unsafe { sink::<S>(data) }.socket(current_process(), SENT, bytes);
     }
 }
 

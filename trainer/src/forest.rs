@@ -15,6 +15,7 @@
 //!
 //! Trees here are float-valued references; `export` quantises them through the model crate.
 
+use procperf_model::synth;
 use rayon::prelude::*;
 
 /// Most distinct codes per feature: codes fit in a `u16`.
@@ -222,22 +223,19 @@ pub fn bin_features(x: Matrix<'_>) -> Binned {
     Binned { bins, edges, n }
 }
 
-/// A small, fast, seedable PRNG (SplitMix64); stable across crate versions, unlike `rand`'s.
+/// A small, fast, seedable PRNG: the model crate's SplitMix64 ([`synth::Rng`]), stable across
+/// crate versions, unlike `rand`'s.
 #[derive(Clone, Debug)]
-pub struct Rng(u64);
+pub struct Rng(synth::Rng);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9E37_79B9_7F4A_7C15)
+        Self(synth::Rng(seed ^ 0x9E37_79B9_7F4A_7C15))
     }
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
-    /// Uniform in `0..n` (n > 0).
+    /// Uniform in `0..n` (n > 0), by multiply-shift.
     pub fn below(&mut self, n: usize) -> usize {
         ((self.next_u64() as u128 * n as u128) >> 64) as usize
     }

@@ -33,6 +33,17 @@ impl Frame {
     pub fn column(&self, j: usize) -> impl Iterator<Item = f64> + '_ {
         self.data.iter().skip(j).step_by(self.n_cols()).copied()
     }
+    /// A copy with `f(column, value)` applied to every value.
+    pub fn map_values(&self, f: impl Fn(usize, f64) -> f64) -> Frame {
+        let d = self.n_cols();
+        let mut out = self.clone();
+        for row in out.data.chunks_exact_mut(d.max(1)) {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v = f(j, *v);
+            }
+        }
+        out
+    }
     /// Keeps only the listed columns, in that order.
     pub fn select(&self, keep: &[usize]) -> Frame {
         let d = self.n_cols();
@@ -106,14 +117,7 @@ impl Clip {
         }
     }
     pub fn transform(&self, x: &Frame) -> Frame {
-        let d = x.n_cols();
-        let mut out = x.clone();
-        for row in out.data.chunks_exact_mut(d.max(1)) {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = v.clamp(self.lo[j], self.hi[j]);
-            }
-        }
-        out
+        x.map_values(|j, v| v.clamp(self.lo[j], self.hi[j]))
     }
     pub fn report(&self, names: &[String]) -> String {
         let mut touched: Vec<(f64, &str)> = self
@@ -296,14 +300,7 @@ impl Standardize {
         Self { mean, scale }
     }
     pub fn transform(&self, x: &Frame) -> Frame {
-        let d = x.n_cols();
-        let mut out = x.clone();
-        for row in out.data.chunks_exact_mut(d.max(1)) {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v = (*v - self.mean[j]) / self.scale[j];
-            }
-        }
-        out
+        x.map_values(|j, v| (v - self.mean[j]) / self.scale[j])
     }
     pub fn report(&self) -> String {
         format!(

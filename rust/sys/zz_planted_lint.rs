@@ -1,0 +1,4 @@
+//! planted
+fn planted() {
+    let x = 1;
+}
