@@ -227,7 +227,8 @@ impl Forecast {
     }
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(test)]
+#[cfg(feature = "std")]
 mod tests {
     extern crate std;
     use super::*;
@@ -238,7 +239,7 @@ mod tests {
 
     fn sample(i: u64) -> RawSample {
         // Busy for 20 passes, idle for 30, with an RSS step: both paths of `update` run.
-        let busy = (i / 20) % 3 == 0;
+        let busy = (i / 20).is_multiple_of(3);
         RawSample {
             interval_ns: 1_000_000_000,
             cpu_user_ns: if busy {
