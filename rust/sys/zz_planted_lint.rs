@@ -1,4 +1,0 @@
-//! planted
-fn planted() {
-    let x = 1;
-}
