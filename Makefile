@@ -3,15 +3,17 @@
 #   make              build procperf.ko against the cached release test kernel (or KDIR=...)
 #   make demo         boot the release kernel in QEMU, load the module, show what it publishes
 #   make test         every test: host crates, then QEMU tests on the debug kernel
+#   make lint         formatting, clippy on the crates and on the module, the model's kernel build check
 #   make accuracy     the held-out accuracy test at full length (1500 s of an unseen workload, ~26 min)
 #   make setup        install packages and tools (every other target runs it when needed)
 #   make model        regenerate the embedded default model from reference workloads in QEMU
 #   make report       build/report.html: the default model scored on the held-out capture
+#   make results      regenerate the offline accuracy tables in docs/results.md and README.md
 #   make top          procperf top replaying a recorded predictions.csv (no module, no root)
 SHELL := /bin/bash
 KVARIANT ?= release
 
-.PHONY: all module setup kernels demo test test-host test-kernel accuracy model model-fit report top clean
+.PHONY: all module setup kernels demo test test-host test-kernel lint accuracy model model-fit report results top clean
 all: module
 
 module:
@@ -35,6 +37,9 @@ test-host:
 test-kernel:
 	@scripts/test --kernel-only
 
+lint:
+	@scripts/lint
+
 # The held-out accuracy test long enough to check that the forest beats both naive forecasts
 # (make test runs it for 200 s, where that is reported but cannot be relied on).
 accuracy:
@@ -50,6 +55,10 @@ model-fit:
 
 report:
 	@mkdir -p build && cargo run --release -q -p trainer -- report rust/model/default data/reference/heldout.csv.xz --out build/report.html
+
+# The offline accuracy tables of docs/results.md and README.md, from the committed model (no refit).
+results:
+	@scripts/results
 
 top:
 	@cargo run --release -q -p procperf-cli -- top --replay cli/tests/data/predictions-recorded.csv

@@ -69,7 +69,7 @@ pub fn keys_line(app: &App) -> String {
 }
 
 /// Draws one frame; `clock` is the wall-clock time to show.
-pub fn draw(frame: &mut Frame, app: &App, clock: &str) {
+pub fn draw(frame: &mut Frame<'_>, app: &App, clock: &str) {
     let area = frame.area();
     let chart_height = if area.height < 20 {
         0
@@ -112,7 +112,7 @@ fn aligned(text: String, c: &Column) -> Line<'static> {
     }
 }
 
-fn draw_table(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_table(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let [groups, table] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let cols = fitting(
         view::columns(),
@@ -189,7 +189,7 @@ fn fitting(mut cols: Vec<Column>, width: u16) -> Vec<Column> {
     cols
 }
 
-fn draw_charts(frame: &mut Frame, app: &App, area: Rect) {
+fn draw_charts(frame: &mut Frame<'_>, app: &App, area: Rect) {
     if app.chart_target == Target::Cpu {
         draw_chart(frame, app, Target::Cpu, area);
     } else {
@@ -249,7 +249,7 @@ fn y_bounds(series: &[&[(f64, f64)]]) -> [f64; 2] {
     [(lo - span * 0.1).max(0.0), hi + span * 0.1]
 }
 
-fn draw_chart(frame: &mut Frame, app: &App, t: Target, area: Rect) {
+fn draw_chart(frame: &mut Frame<'_>, app: &App, t: Target, area: Rect) {
     let block = Block::bordered().title(chart_title_line(app, t));
     let Some(row) = app.selected_row() else {
         frame.render_widget(block, area);

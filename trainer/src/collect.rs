@@ -396,7 +396,7 @@ mod tests {
             .spawn()
             .expect("sh runs");
         let dir = std::env::temp_dir().join(format!("procperf-collect-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        fs::create_dir_all(&dir).unwrap();
         let out = dir.join("c.csv");
         let opts = CollectOptions {
             seconds: 0.8,
@@ -415,7 +415,7 @@ mod tests {
             .iter()
             .filter(|r| r.pid == burner.id())
             .collect();
-        std::fs::remove_dir_all(&dir).ok();
+        fs::remove_dir_all(&dir).ok();
         assert!(rows.len() >= 2, "the burner was sampled after its baseline");
         let cpu_ns: u64 = rows
             .iter()

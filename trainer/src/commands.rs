@@ -6,8 +6,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use procperf_model::forecast::{Forecast, Inputs, Predictions as ForecastRow};
 use procperf_model::blob::ModelRef;
+use procperf_model::forecast::{Forecast, Inputs, Predictions as ForecastRow};
 use procperf_model::schema::{Target, FEATURE_NAMES, HORIZON, N_FEATURES};
 
 use crate::conformal::Interval;

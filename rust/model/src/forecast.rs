@@ -238,7 +238,7 @@ mod tests {
     use std::vec::Vec;
 
     fn sample(i: u64) -> RawSample {
-        // Busy for 20 passes, idle for 30, with an RSS step: both paths of `update` run.
+        // Busy for 20 passes, idle for 40, with an RSS step: both paths of `update` run.
         let busy = (i / 20).is_multiple_of(3);
         RawSample {
             interval_ns: 1_000_000_000,

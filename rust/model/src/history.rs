@@ -309,8 +309,8 @@ mod tests {
     #[test]
     fn history_stays_compact() {
         // The module docs quote these sizes; the kernel holds one History per process.
-        assert_eq!(core::mem::size_of::<Slot>(), 96);
-        assert_eq!(core::mem::size_of::<History>(), 776);
+        assert_eq!(size_of::<Slot>(), 96);
+        assert_eq!(size_of::<History>(), 776);
     }
 
     #[test]

@@ -284,7 +284,7 @@ fn committed_fuzz_seeds_are_valid_blobs() {
 fn base_factor_outside_its_range_is_rejected() {
     let (_, good) = small_blob();
     // The first target section starts right after the header: frac bits, reserved, base factor.
-    let at = procperf_model::blob::HEADER_LEN + 2;
+    let at = HEADER_LEN + 2;
     for bad in [0u16, 1001, u16::MAX] {
         let mut b = good.clone();
         b[at..at + 2].copy_from_slice(&bad.to_le_bytes());
