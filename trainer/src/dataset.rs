@@ -113,7 +113,7 @@ impl Dataset {
         (self.levels[i][target.index()] + self.targets[i][target.index()] as i64) as f64
     }
     /// "Active" rows: CPU at or above 1 % now or over the target horizon. Idle processes are
-    /// 97 % or more of all rows and would hide every difference between models.
+    /// the large majority of rows and would hide every difference between models.
     pub fn is_active(&self, i: usize) -> bool {
         let c = Target::Cpu.index();
         let now = self.levels[i][c];
@@ -249,7 +249,7 @@ pub const CALIBRATION_FRACTION: f64 = 0.2;
 pub const IDLE_ROW_WEIGHT: f64 = 0.02;
 
 /// What a group of rows is active in, rarest first: groups are shared out per stratum, so that a
-/// target only a few programs exercise (network, in the reference mix: 4 of 290 programs) has
+/// target only a few programs exercise (network, in the reference mix) has
 /// active rows in every part whenever it has enough programs, instead of all of them landing on
 /// one side by chance.
 fn stratum(ds: &Dataset, rows: &[usize]) -> u8 {
@@ -283,8 +283,8 @@ fn group_assignment(ds: &Dataset, idx: &[usize], shares: &[f64], seed: u64) -> V
         groups.swap(i, rng.below(i + 1));
     }
     // Shares are of weighted rows: an active row weighs 1, an idle one IDLE_ROW_WEIGHT. Active rows
-    // are 1-3 % of all and concentrated in a few programs; weighing by plain row count could leave
-    // a part (and so its metrics or its calibration) with almost no active row.
+    // are a few percent of all and concentrated in a few programs; weighing by plain row count
+    // could leave a part (and so its metrics or its calibration) with almost no active row.
     let weight = |rows: &[usize]| -> f64 {
         rows.iter()
             .map(|&i| {

@@ -1,14 +1,14 @@
 //! Per-process cost of what the kernel does every pass: features, linear models, forests.
 //!
 //! Model shape for the forest numbers: 32 trees of depth 8 per target, all four targets; the
-//! `_default` benchmarks use the committed trained model (`default/model.bin`, trees of varying
-//! depth, 9184 nodes in all).
+//! `_default` benchmarks use the committed trained model (`default/model.bin`, whatever shape
+//! `make model` gave it).
 //!
 //! `linear/all_targets` and `forest/*` prepare the feature vector once ([`Lanes`]) and share it,
 //! as `ModelRef::predict_all` does; `linear/one_target` clamps on its own.
 //!
-//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: the
-//! 2-core machine is shared with kernel builds, and wall time would mostly measure waiting.
+//! Time is the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time: on a
+//! machine shared with other work (kernel builds, say), wall time would mostly measure waiting.
 
 use std::hint::black_box;
 

@@ -10,8 +10,8 @@
 //! for `log1p` that makes them usable by a linear model. Averages use exact integer sums and round
 //! half up; EWMAs start at the oldest sample and carry 8 extra fraction bits.
 //!
-//! Cost: 0.6–0.9 µs of CPU per process (`benches/`, on a shared 2-core VM): about 45 integer logs,
-//! 30 divisions and 4 integer square roots.
+//! Cost: about 45 integer logs, 30 divisions and 4 integer square roots per process
+//! (`benches/evaluate.rs` times it).
 //!
 //! No floats, no allocation, no panics.
 

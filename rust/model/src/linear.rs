@@ -13,7 +13,7 @@
 //!   exactly in `i128` (|w x| < 2^87, 64 terms < 2^93: no overflow is possible), then rounded
 //!   half up to an integer once. (`i64` accumulation would need weights below 2^32 in a single
 //!   per-model format, which loses small weights next to large ones: the folded weights of one
-//!   model span 10^-4..10^4.)
+//!   model can span many orders of magnitude.)
 //!
 //! Error bound (real-number evaluation of the unquantised weights vs this function):
 //! `0.5 + N_FEATURES * 2^24 * 2^-33 + 2^-17` = 0.5 + 58/512 + 2^-17 ≈ 0.614 target units. The
@@ -21,9 +21,9 @@
 //!
 //! Cost: one 64×64→128 multiply and a 128-bit add per non-zero weight; no branch depends on
 //! the features. The kernel evaluates all targets in one sweep over features clamped once
-//! ([`LinearRef::predict_many`] on [`Lanes`]): about 5.5 instructions per term against 13 when
-//! each model clamps its own copy, so what is left is close to the multiplier's floor (one
-//! widening multiply per term, ~0.46 ns each on the benchmark machine).
+//! ([`LinearRef::predict_many`] on [`Lanes`]): each feature is loaded once for every model
+//! instead of each model clamping its own copy, so what is left is close to the floor of any
+//! exact scheme, one widening multiply per term.
 //! No floats, no allocation, no panics.
 
 use super::forest::Lanes;
@@ -117,12 +117,12 @@ impl<'a> LinearRef<'a> {
     }
 
     /// [`Self::predict_lanes`] of several models in one sweep over the features (same results):
-    /// each feature is loaded once and the loop is shared, 37 % fewer instructions for four
-    /// models than four sweeps that clamp on their own. `N_TARGETS` models keep their
+    /// each feature is loaded once and the loop is shared, so four models cost far fewer
+    /// instructions than four sweeps that clamp on their own. `N_TARGETS` models keep their
     /// accumulators in x86-64 registers.
     ///
     /// Features whose weight is zero in every model are skipped (a zero term changes nothing):
-    /// a trained model's collinearity filter zeroes a fifth of the weights, and a target whose
+    /// a trained model's collinearity filter zeroes some of the weights, and a target whose
     /// changes were shrunk to nothing has no weights at all.
     pub fn predict_many<const K: usize>(models: &[Self; K], lanes: &Lanes) -> [i64; K] {
         let x = lanes.features();

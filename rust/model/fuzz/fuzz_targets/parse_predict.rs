@@ -13,7 +13,9 @@ use procperf_model::history::HISTORY_LEN;
 use procperf_model::schema::{N_FEATURES, N_TARGETS};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, rest)) = data.split_first() else { return };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
     let mut blob = rest.to_vec();
     let n = blob.len();
     if mode & 1 == 1 && n >= 20 {
@@ -27,14 +29,29 @@ fuzz_target!(|data: &[u8]| {
         let b = |k: usize| u32::from(*rest.get((i * 4 + k) % rest.len().max(1)).unwrap_or(&0));
         (b(0) | b(1) << 8 | b(2) << 16 | b(3) << 24) as i32
     });
-    for x in [[0; N_FEATURES], [i32::MAX; N_FEATURES], [i32::MIN; N_FEATURES], derived] {
-        for levels in [[0i64; N_TARGETS], [i64::MAX; N_TARGETS], [i64::MIN; N_TARGETS]] {
+    for x in [
+        [0; N_FEATURES],
+        [i32::MAX; N_FEATURES],
+        [i32::MIN; N_FEATURES],
+        derived,
+    ] {
+        for levels in [
+            [0i64; N_TARGETS],
+            [i64::MAX; N_TARGETS],
+            [i64::MIN; N_TARGETS],
+        ] {
             let _ = model.predict_all(&x, &levels);
         }
     }
     // Base levels: any window levels, including alternating extremes.
-    let zigzag: [i64; HISTORY_LEN] = core::array::from_fn(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX });
-    for past in [[0i64; HISTORY_LEN], [i64::MAX; HISTORY_LEN], [i64::MIN; HISTORY_LEN], zigzag] {
+    let zigzag: [i64; HISTORY_LEN] =
+        core::array::from_fn(|i| if i % 2 == 0 { i64::MIN } else { i64::MAX });
+    for past in [
+        [0i64; HISTORY_LEN],
+        [i64::MAX; HISTORY_LEN],
+        [i64::MIN; HISTORY_LEN],
+        zigzag,
+    ] {
         let _ = model.base_levels(&[past; N_TARGETS]);
     }
 });
