@@ -23,7 +23,7 @@ setup:
 	@scripts/setup
 
 kernels:
-	@scripts/build-kernel release && scripts/build-kernel debug
+	@scripts/build-kernel 6.12 release && scripts/build-kernel 6.12 debug && scripts/build-kernel 7.3 debug
 
 demo:
 	@scripts/demo
@@ -43,7 +43,7 @@ lint:
 # The held-out accuracy test long enough to check that the forest beats both naive forecasts
 # (make test runs it for 200 s, where that is reported but cannot be relied on).
 accuracy:
-	@PP_HELDOUT_SECONDS=1500 scripts/test --kernel-only tests/kernel/accuracy_heldout.py
+	@PP_TEST_VARIANT=release PP_HELDOUT_SECONDS=1500 scripts/test --kernel-only tests/kernel/accuracy_heldout.py
 
 # The default model: record the reference workloads in QEMU, fit, export (about 20 min);
 # model-fit refits from the committed data/reference CSVs only.

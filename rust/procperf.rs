@@ -45,7 +45,6 @@ use track::pass::Sampler;
 module! {
     type: Procperf,
     name: "procperf",
-    author: "procperf developers",
     description: "Per-process performance sampling and in-kernel prediction",
     license: "GPL",
 }

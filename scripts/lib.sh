@@ -2,22 +2,91 @@
 # shellcheck shell=bash
 
 PROCPERF_CACHE=${PROCPERF_CACHE:-/var/cache/procperf}
-BINDGEN_VERSION=0.69.5
-BINDGEN=${BINDGEN:-$PROCPERF_CACHE/tools/bindgen-$BINDGEN_VERSION/bin/bindgen}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="$HOME/.cargo/bin:$PATH"
 
 say() { printf '\033[1mprocperf:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31mprocperf: error:\033[0m %s\n' "$*" >&2; exit 1; }
 
-# Debian's linux-source-6.12 package version (e.g. 6.12.117-1~deb12u1): the source is whatever 6.12.x
-# the archive carries, and everything built from it is keyed by this string.
-kernel_pkg_version() { dpkg-query -W -f='${Version}' linux-source-6.12; }
+# The kernel generations the test kernels are built from, each from Debian's own source package:
+# 6.12 LTS (linux-source-6.12, installed from bookworm) and 7.3 (linux-source-7.3 of trixie-backports,
+# downloaded into the cache, not installed). PP_KERNEL picks one (default 6.12); select_kernel sets
+# KVER, KPKG and the bindgen that kernel is built with (7.x needs >= 0.71.1; 6.12 keeps the one its
+# test kernels have always been built with, which is part of their cache key).
+KERNELS=(6.12 7.3)
+select_kernel() { # select_kernel 6.12|7.3
+  case "$1" in
+    6.12) KVER=6.12 BINDGEN_VERSION=0.69.5 ;;
+    7.3) KVER=7.3 BINDGEN_VERSION=0.71.1 ;;
+    *) die "unknown kernel '$1' (known: ${KERNELS[*]})" ;;
+  esac
+  KPKG=linux-source-$KVER
+  BINDGEN=$PROCPERF_CACHE/tools/bindgen-$BINDGEN_VERSION/bin/bindgen
+}
+select_kernel "${PP_KERNEL:-6.12}"
+
+# Debian's source package version (e.g. 6.12.117-1~deb12u1, 7.3.4-1~bpo13+1): everything built from
+# a source is keyed by this string. 6.12 is an installed package; 7.3 a .deb in the cache.
+DEBS="$PROCPERF_CACHE/debs"
+kernel_deb() { ls "$DEBS/${KPKG}_"*_all.deb 2>/dev/null | sort -V | tail -n1; }
+kernel_pkg_version() {
+  if [ "$KVER" = 6.12 ]; then dpkg-query -W -f='${Version}' "$KPKG"
+  else local deb; deb=$(kernel_deb); [ -n "$deb" ] && dpkg-deb -f "$deb" Version; fi
+}
 KSRC_BASE="$PROCPERF_CACHE/src"
-kernel_src_dir() { echo "$KSRC_BASE/linux-source-$(kernel_pkg_version)"; }
+kernel_src_dir() { echo "$KSRC_BASE/$KPKG-$(kernel_pkg_version)"; }
+
+# trixie-backports in apt's sources, pinned to priority 1: apt never installs or upgrades anything
+# from it by itself; procperf only downloads linux-source-7.3 from it.
+TRIXIE_SOURCES=/etc/apt/sources.list.d/procperf-trixie-backports.sources
+ensure_trixie_backports() {
+  [ -f "$TRIXIE_SOURCES" ] && return 0
+  [ "$(id -u)" = 0 ] || die "adding trixie-backports to apt's sources needs root (or run: sudo $0)"
+  say "adding trixie-backports to apt's sources ($TRIXIE_SOURCES, pinned: nothing installs from it unasked)"
+  cat > "$TRIXIE_SOURCES" <<'SRC'
+# procperf: linux-source-7.3 for its 7.x test kernel. Pinned to priority 1 by
+# /etc/apt/preferences.d/procperf-trixie-backports, so apt never installs from here on its own.
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: trixie-backports
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  cat > /etc/apt/preferences.d/procperf-trixie-backports <<'PIN'
+Package: *
+Pin: release n=trixie-backports
+Pin-Priority: 1
+PIN
+  apt-get update -qq
+}
+
+# The kernel source tree, unpacked once per Debian source version.
+ensure_kernel_source() {
+  if [ "$KVER" != 6.12 ] && [ -z "$(kernel_deb)" ]; then
+    ensure_trixie_backports
+    say "downloading $KPKG from trixie-backports into $DEBS"
+    mkdir -p "$DEBS"
+    (cd "$DEBS" && apt-get download -q -o APT::Sandbox::User=root "$KPKG/trixie-backports" >/dev/null) || die "apt-get download $KPKG failed"
+  fi
+  KSRC=$(kernel_src_dir)
+  if [ ! -f "$KSRC/.unpacked" ]; then
+    say "unpacking $KPKG $(kernel_pkg_version) into $KSRC (about 30 s)"
+    rm -rf "$KSRC" "$KSRC.tmp"
+    mkdir -p "$KSRC.tmp"
+    if [ "$KVER" = 6.12 ]; then
+      tar -xf "/usr/src/$KPKG.tar.xz" -C "$KSRC.tmp" --strip-components=1
+    else
+      dpkg-deb --fsys-tarfile "$(kernel_deb)" | tar -xO "./usr/src/$KPKG.tar.xz" |
+        tar -xJ -C "$KSRC.tmp" --strip-components=1
+    fi
+    mv "$KSRC.tmp" "$KSRC"
+    touch "$KSRC/.unpacked"
+  fi
+  export KSRC
+}
 
 # make variables for every kernel and module build: LLVM 19, rustc-web (not rustup's, which lacks
-# rust-src), the pinned bindgen.
+# rust-src), the kernel's bindgen.
 kmake_vars() {
   echo "LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc BINDGEN=$BINDGEN"
 }
@@ -28,17 +97,12 @@ toolchain_key() {
     "$(dpkg-query -W -f='${Version}' clang-19)" "$BINDGEN_VERSION" | sha256sum | cut -c1-12
 }
 
-ensure_kernel_source() {
-  KSRC=$(kernel_src_dir)
-  if [ ! -f "$KSRC/.unpacked" ]; then
-    say "unpacking /usr/src/linux-source-6.12.tar.xz into $KSRC (about 20 s)"
-    rm -rf "$KSRC" "$KSRC.tmp"
-    mkdir -p "$KSRC.tmp"
-    tar -xf /usr/src/linux-source-6.12.tar.xz -C "$KSRC.tmp" --strip-components=1
-    mv "$KSRC.tmp" "$KSRC"
-    touch "$KSRC/.unpacked"
+# bindgen from crates.io, pinned per kernel and cached (Debian 12's is older than either needs).
+ensure_bindgen() {
+  if [ ! -x "$BINDGEN" ]; then
+    say "installing bindgen-cli $BINDGEN_VERSION into $PROCPERF_CACHE/tools (about 80 s)"
+    cargo install --quiet --locked bindgen-cli --version "$BINDGEN_VERSION" --root "$(dirname "$(dirname "$BINDGEN")")"
   fi
-  export KSRC
 }
 
 kernel_version() { make -s -C "$(kernel_src_dir)" kernelversion 2>/dev/null; }

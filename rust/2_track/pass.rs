@@ -18,6 +18,7 @@ use crate::{
         kvec::truncate,
         task::{self, Counters, Ident},
         tracepoint::Probes,
+        ARef,
     },
 };
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -26,7 +27,6 @@ use kernel::{
     prelude::*,
     sync::{Arc, Mutex},
     task::Task,
-    types::ARef,
 };
 
 /// Default and allowed sampling intervals, ms.

@@ -159,7 +159,7 @@ fn format_header(w: &mut impl Write) -> fmt::Result {
 /// Writes a command name for CSV: commas, quotes, blanks, control and non-ASCII bytes become '_',
 /// and an empty name is "_", so the field never needs quoting.
 pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
-    if comm.first().map_or(true, |&c| c == 0) {
+    if comm.first().is_none_or(|&c| c == 0) {
         return w.write_char('_');
     }
     for &c in comm.iter().take_while(|&&c| c != 0) {

@@ -341,7 +341,7 @@ unsafe extern "C" fn write_store<T: Store>(
             return Err(E2BIG);
         }
         let mut input = KVec::with_capacity(len, GFP_KERNEL)?;
-        UserSlice::new(buf as usize, len)
+        user_slice(buf, len)
             .reader()
             .read_all(&mut input, GFP_KERNEL)?;
         obj.store(&input)
@@ -417,7 +417,7 @@ unsafe extern "C" fn read_stream<T: Stream>(
     let state = unsafe { &mut *(*file).private_data.cast::<OpenStream<T>>() };
     // SAFETY: `file` is live.
     let nonblock = unsafe { (*file).f_flags } & bindings::O_NONBLOCK != 0;
-    let mut out = UserSlice::new(buf as usize, len).writer();
+    let mut out = user_slice(buf, len).writer();
     // SAFETY: the `T` outlives every open file (Dir invariant).
     let obj = unsafe { &*state.obj };
     let Some(reader) = state.reader.as_mut() else {
@@ -534,7 +534,7 @@ unsafe extern "C" fn write_upload<T: Upload>(
             .bytes
             .len()
             .checked_add(len)
-            .map_or(true, |n| n > T::MAX_LEN)
+            .is_none_or(|n| n > T::MAX_LEN)
         {
             up.settled = true;
             return Err(E2BIG);
@@ -544,7 +544,7 @@ unsafe extern "C" fn write_upload<T: Upload>(
         let old = up.bytes.len();
         up.bytes.extend_with(len, 0, GFP_KERNEL)?;
         let tail = up.bytes.as_mut_slice().get_mut(old..).ok_or(EINVAL)?;
-        if let Err(e) = UserSlice::new(buf as usize, len).reader().read_slice(tail) {
+        if let Err(e) = user_slice(buf, len).reader().read_slice(tail) {
             super::kvec::truncate(&mut up.bytes, old);
             return Err(e);
         }
@@ -606,4 +606,13 @@ extern "C" {
         parent: *mut bindings::dentry,
     ) -> *mut bindings::dentry;
     fn debugfs_remove(dentry: *mut bindings::dentry);
+}
+
+/// The `len` bytes of user memory at `buf`: 6.12's `UserSlice::new` takes the address, 7.x's a
+/// `UserPtr`. Creating the slice reads nothing; every access through it is checked.
+fn user_slice<T>(buf: *const T, len: usize) -> UserSlice {
+    let addr = buf as usize;
+    #[cfg(pp_user_ptr)]
+    let addr = kernel::uaccess::UserPtr::from_addr(addr);
+    UserSlice::new(addr, len)
 }

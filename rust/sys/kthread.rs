@@ -13,7 +13,14 @@ use core::{
         Ordering::{AcqRel, Acquire},
     },
 };
-use kernel::{bindings, error::from_err_ptr, ffi::c_void, prelude::*, str::CStr, sync::Arc};
+use kernel::{
+    bindings,
+    error::from_err_ptr,
+    ffi::{c_long, c_ulong, c_void},
+    prelude::*,
+    str::CStr,
+    sync::Arc,
+};
 
 /// Work done once per period by a [`Periodic`] thread.
 pub(crate) trait Job: Send + Sync + 'static {
@@ -105,7 +112,7 @@ impl<J: Job> Periodic<J> {
                 Some(thread_fn::<J>),
                 data.cast_mut().cast::<c_void>(),
                 bindings::NUMA_NO_NODE,
-                c"%s".as_ptr().cast(),
+                kernel::c_str!("%s").as_char_ptr(),
                 name.as_char_ptr(),
             )
         };
@@ -166,7 +173,7 @@ unsafe extern "C" fn thread_fn<J: Job>(data: *mut c_void) -> kernel::ffi::c_int 
         // SAFETY: called from the kthread itself.
         if !unsafe { bindings::kthread_should_stop() } {
             // SAFETY: process context, no locks held; the state was set just above.
-            unsafe { bindings::schedule_timeout(jiffies.min(i32::MAX as _) as _) };
+            unsafe { bindings::schedule_timeout(jiffies.min(i32::MAX as c_ulong) as c_long) };
         }
         // SAFETY: we are the kthread itself, changing our own state.
         unsafe { procperf_set_current_running() };

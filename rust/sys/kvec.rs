@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 //! What procperf needs of the kernel crate's `Vec` beyond 6.12's API (which has no `truncate`,
-//! `clear` or `swap_remove`).
+//! `clear` or `swap_remove`; 7.x has `truncate`).
 
 use kernel::alloc::{Allocator, Vec};
 
 /// Drops the elements past `len` and shortens the vector; no-op if it is not longer.
+#[cfg(pp_vec_truncate)]
+pub(crate) fn truncate<T, A: Allocator>(v: &mut Vec<T, A>, len: usize) {
+    v.truncate(len);
+}
+
+/// Drops the elements past `len` and shortens the vector; no-op if it is not longer.
+#[cfg(not(pp_vec_truncate))]
 pub(crate) fn truncate<T, A: Allocator>(v: &mut Vec<T, A>, len: usize) {
     let old = v.len();
     if len >= old {

@@ -17,6 +17,15 @@ pub(crate) mod rcu;
 pub(crate) mod task;
 pub(crate) mod tracepoint;
 
+use kernel::prelude::*;
+
+// `ARef`, a counted reference to a kernel object: `kernel::types` in 6.12, `kernel::sync::aref` in
+// 7.x (the Kbuild cfgs are listed in docs/design.md).
+#[cfg(pp_aref_sync)]
+pub(crate) use kernel::sync::aref::ARef;
+#[cfg(not(pp_aref_sync))]
+pub(crate) use kernel::types::ARef;
+
 /// What `shim.c` provides: out-of-line wrappers of inline functions and C macros, each a plain
 /// call of the kernel API it is named after.
 mod shim {
@@ -49,6 +58,6 @@ mod shim {
 pub(crate) fn kernel_release() -> &'static str {
     // SAFETY: `procperf_kernel_release` returns `init_uts_ns`'s release, a static NUL-terminated
     // string that is never written after boot.
-    let release = unsafe { kernel::str::CStr::from_char_ptr(shim::procperf_kernel_release()) };
+    let release = unsafe { CStr::from_char_ptr(shim::procperf_kernel_release()) };
     release.to_str().unwrap_or("?")
 }

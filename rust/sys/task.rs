@@ -16,9 +16,9 @@
 //! Fields are read without locks, as /proc does: each is a naturally aligned word read once with
 //! a volatile load, so a concurrent update gives the old or the new value (like `READ_ONCE`).
 
-use super::rcu::RcuGuard;
+use super::{rcu::RcuGuard, ARef};
 use core::ptr::{addr_of, read_volatile};
-use kernel::{bindings, prelude::*, task::Task, types::ARef};
+use kernel::{bindings, prelude::*, task::Task};
 
 /// A process for the life of the system: its thread-group id and its boot-based start time (a
 /// reused tgid has a later start).
@@ -139,7 +139,7 @@ pub(crate) fn collect(out: &mut KVec<ARef<Task>>, max: usize) -> usize {
 
 /// The `task_struct` behind a `Task` (a transparent wrapper of it).
 fn raw(task: &Task) -> *mut bindings::task_struct {
-    (task as *const Task).cast_mut().cast()
+    core::ptr::from_ref(task).cast_mut().cast()
 }
 
 /// Reads the identity of a referenced task.

@@ -93,7 +93,7 @@ impl<S: Sink> Probes<S> {
     }
 
     fn data(&self) -> *mut c_void {
-        (&*self.sink as *const S).cast_mut().cast()
+        core::ptr::from_ref::<S>(&self.sink).cast_mut().cast()
     }
 }
 
@@ -121,7 +121,10 @@ unsafe extern "C" fn find_tracepoint<S: Sink>(tp: *mut c_void, found: *mut c_voi
     if name.is_null() {
         return;
     }
+    // Compared with `c"..."` literals only, so the signedness of `c_char` (which the kernel's
+    // clippy configuration guards `from_ptr` for) does not matter.
     // SAFETY: a tracepoint's name is a static NUL-terminated string.
+    #[allow(clippy::disallowed_methods)]
     let name = unsafe { CoreCStr::from_ptr(name.cast()) };
     // SAFETY: `found` is the array `Probes::new` passed, alive and not otherwise used meanwhile.
     let found = unsafe { &mut *found.cast::<[*mut c_void; N_PROBES]>() };
@@ -157,7 +160,13 @@ unsafe extern "C" fn sock_bytes<S: Sink, const SENT: bool>(
 
 /// # Safety
 /// Called by the tracepoint only, with the `data` it was registered with.
-unsafe extern "C" fn process_exit<S: Sink>(data: *mut c_void, p: *mut bindings::task_struct) {
+unsafe extern "C" fn process_exit<S: Sink>(
+    data: *mut c_void,
+    p: *mut bindings::task_struct,
+    // 7.x's `sched_process_exit(p, group_dead)`: the probe's signature must match the
+    // tracepoint's exactly (kCFI checks the indirect call).
+    #[cfg(pp_exit_group_dead)] _group_dead: bool,
+) {
     // SAFETY: `p` is the exiting task (current), valid during the probe.
     let io = unsafe { exiting_io(p) };
     // SAFETY: registered with `data` = the sink.
