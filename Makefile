@@ -4,6 +4,7 @@
 #   make demo         boot the release kernel in QEMU, load the module, show what it publishes
 #   make test         every test: host crates, then QEMU tests on the debug kernel
 #   make lint         formatting, clippy on the crates and on the module, the model's kernel build check
+#   make test-debian  procperf on Debian's own 7.x kernel (trixie-backports), as shipped, in QEMU
 #   make accuracy     the held-out accuracy test at full length (1500 s of an unseen workload, ~26 min)
 #   make setup        install packages and tools (every other target runs it when needed)
 #   make model        regenerate the embedded default model from reference workloads in QEMU
@@ -13,7 +14,7 @@
 SHELL := /bin/bash
 KVARIANT ?= release
 
-.PHONY: all module setup kernels demo test test-host test-kernel lint accuracy model model-fit report results top clean
+.PHONY: all module setup kernels demo test test-host test-kernel test-debian lint accuracy model model-fit report results top clean
 all: module
 
 module:
@@ -36,6 +37,9 @@ test-host:
 
 test-kernel:
 	@scripts/test --kernel-only
+
+test-debian:
+	@scripts/debian-kernel
 
 lint:
 	@scripts/lint

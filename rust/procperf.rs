@@ -15,8 +15,8 @@
 //! safe Rust. This crate root owns what is created at load, in a [`Procperf`] whose drop removes
 //! it all, in reverse order.
 
-// The model crate uses `slice::as_chunks` and `hint::select_unpredictable` (Rust 1.88), newer than
-// the kernel's minimum Rust version that clippy checks against.
+// The module uses APIs up to Rust 1.85 (the oldest kernel compiler procperf supports, which the
+// model crate's `rust-version` enforces), newer than 6.12's minimum that its clippy checks against.
 #![allow(clippy::incompatible_msrv)]
 
 use kernel::{c_str, prelude::*, sync::Arc};

@@ -6,6 +6,7 @@ tap_failed=0
 ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
 not_ok() { tap_n=$((tap_n + 1)); tap_failed=$((tap_failed + 1)); echo "not ok $tap_n - $*"; }
 diag() { sed 's/^/# /'; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
 
 # check "description" command [args...]: one test point, passing when the command succeeds; its
 # output is shown as a diagnostic when it fails.

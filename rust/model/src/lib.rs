@@ -57,6 +57,7 @@ pub mod forecast;
 pub mod forest;
 pub mod history;
 pub mod linear;
+pub mod records;
 pub mod sample;
 pub mod schema;
 pub mod target;
