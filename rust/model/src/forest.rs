@@ -41,8 +41,9 @@
 //!
 //! No floats, no allocation, no panics.
 
+use super::compat::{as_chunks, select_unpredictable};
+
 use super::fixed::{div_round_i64, sum_i64};
-use super::records::Records;
 use super::schema::{FEATURE_MAX, N_FEATURES};
 
 /// Most trees in one forest.
@@ -159,8 +160,8 @@ pub struct ForestRef<'a> {
     n_trees: usize,
     depth: usize,
     leaf_frac_bits: u32,
-    roots: Records<'a, 2>,
-    nodes: Records<'a, NODE_LEN>,
+    roots: &'a [[u8; 2]],
+    nodes: &'a [[u8; NODE_LEN]],
 }
 
 /// One node record, decoded from its little-endian `u64` (see the module documentation).
@@ -197,12 +198,15 @@ pub fn validate<'a>(
     roots: &'a [u8],
     nodes: &'a [u8],
 ) -> Result<ForestRef<'a>, ForestError> {
-    let (Some(roots), Some(nodes)) = (Records::new(roots), Records::new(nodes)) else {
-        return Err(ForestError::Shape);
-    };
+    let (roots, roots_rest) = as_chunks::<2>(roots);
+    let (nodes, nodes_rest) = as_chunks::<NODE_LEN>(nodes);
     let n_trees = roots.len();
     let n_nodes = nodes.len();
-    if !(1..=MAX_TREES).contains(&n_trees) || !(n_trees..=MAX_FOREST_NODES).contains(&n_nodes) {
+    if !roots_rest.is_empty()
+        || !nodes_rest.is_empty()
+        || !(1..=MAX_TREES).contains(&n_trees)
+        || !(n_trees..=MAX_FOREST_NODES).contains(&n_nodes)
+    {
         return Err(ForestError::Shape);
     }
     if leaf_frac_bits > MAX_LEAF_FRAC_BITS {
@@ -367,12 +371,11 @@ impl<'a> ForestRef<'a> {
             };
             let [t0, t1, t2, t3, r0, r1, feature, _] = *node;
             let v = lanes[usize::from(feature & 63)];
-            // The comparison is data: a branch on it would mispredict half the time, so the
-            // step is selected with a mask (all ones to go left) rather than a branch.
+            // The comparison is data: a branch on it would mispredict half the time, so ask
+            // for a conditional move.
             let go_left = v <= i32::from_le_bytes([t0, t1, t2, t3]);
             let right = usize::from(u16::from_le_bytes([r0, r1]));
-            let left = usize::from(go_left).wrapping_neg();
-            i.wrapping_add((1 & left) | (right & !left))
+            i.wrapping_add(select_unpredictable(go_left, 1, right))
         };
         let leaf = |i: usize| -> i64 {
             nodes
@@ -381,10 +384,10 @@ impl<'a> ForestRef<'a> {
         };
 
         let mut sum: i64 = 0;
-        let mut roots = self.roots.iter();
-        for _ in 0..self.n_trees / LANES {
+        let mut groups = self.roots.chunks_exact(LANES);
+        for group in &mut groups {
             let mut at = [0usize; LANES];
-            for (a, r) in at.iter_mut().zip(&mut roots) {
+            for (a, r) in at.iter_mut().zip(group) {
                 *a = usize::from(u16::from_le_bytes(*r));
             }
             for _ in 0..self.depth {
@@ -394,7 +397,7 @@ impl<'a> ForestRef<'a> {
             }
             sum = sum.saturating_add(sum_i64(at.iter().map(|&a| leaf(a))));
         }
-        for r in roots {
+        for r in groups.remainder() {
             let mut a = usize::from(u16::from_le_bytes(*r));
             for _ in 0..self.depth {
                 a = step(a);

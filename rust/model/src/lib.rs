@@ -50,6 +50,7 @@ extern crate std;
 
 pub mod blend;
 pub mod blob;
+mod compat;
 pub mod crc32;
 pub mod features;
 pub mod fixed;
@@ -57,7 +58,6 @@ pub mod forecast;
 pub mod forest;
 pub mod history;
 pub mod linear;
-pub mod records;
 pub mod sample;
 pub mod schema;
 pub mod target;

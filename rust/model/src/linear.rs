@@ -26,8 +26,8 @@
 //! exact scheme, one widening multiply per term.
 //! No floats, no allocation, no panics.
 
+use super::compat::as_chunks;
 use super::forest::Lanes;
-use super::records::Records;
 use super::schema::{FEATURE_MAX, N_FEATURES};
 
 /// Smallest accepted fraction-bit count of linear weights.
@@ -40,13 +40,13 @@ pub const INTERCEPT_FRAC_BITS: u32 = 16;
 /// A validated view of one linear model inside a blob. Only the blob parser creates one.
 ///
 /// # Invariants
-/// `frac_bits` is within `LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS`; `weights` holds
-/// `N_FEATURES` records.
+/// `frac_bits` is within `LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS` (the weights' length is
+/// in the type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinearRef<'a> {
     frac_bits: u32,
     intercept_q16: i64,
-    weights: Records<'a, 8>,
+    weights: &'a [[u8; 8]; N_FEATURES],
     /// Bit `j` set when weight `j` is not zero.
     nonzero: u64,
 }
@@ -59,9 +59,10 @@ impl<'a> LinearRef<'a> {
     /// Checks the invariants; `None` if they do not hold (`weights` must be `8 * N_FEATURES`
     /// bytes).
     pub(super) fn new(frac_bits: u32, intercept_q16: i64, weights: &'a [u8]) -> Option<Self> {
-        let weights = Records::new(weights)?;
-        let ok = (LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS).contains(&frac_bits)
-            && weights.len() == N_FEATURES;
+        let (chunks, rest) = as_chunks::<8>(weights);
+        let weights = <&[[u8; 8]; N_FEATURES]>::try_from(chunks).ok()?;
+        let ok =
+            (LINEAR_MIN_FRAC_BITS..=LINEAR_MAX_FRAC_BITS).contains(&frac_bits) && rest.is_empty();
         let nonzero = weights
             .iter()
             .enumerate()
