@@ -105,4 +105,14 @@ ensure_bindgen() {
   fi
 }
 
+# The module's sources (Kbuild, rust/*.rs, the stage folders, sys/ with shim.c, the model crate's
+# src/ and default blob) mirrored into DEST, where a kernel build may write its objects.
+mirror_module_sources() { # mirror_module_sources DEST
+  rsync -a --delete --prune-empty-dirs \
+    --include='/Kbuild' --include='/Cargo.toml' --include='/rust/' --include='/rust/*.rs' \
+    --include='/rust/sys/***' --include='/rust/[0-9]_*/***' \
+    --include='/rust/model/' --include='/rust/model/src/***' \
+    --include='/rust/model/default/' --include='/rust/model/default/model.bin' --exclude='*' "$REPO/" "$1"
+}
+
 kernel_version() { make -s -C "$(kernel_src_dir)" kernelversion 2>/dev/null; }
