@@ -5,8 +5,10 @@
 #   make test         every test: host crates, then QEMU tests on the debug kernel
 #   make lint         formatting, clippy on the crates and on the module, the model's kernel build check
 #   make test-debian  procperf on Debian's own 7.x kernel (trixie-backports), as shipped, in QEMU
+#   make install      install on this machine through DKMS and load it (KERNEL=release: another kernel)
+#   make uninstall    unload and remove it
 #   make accuracy     the held-out accuracy test at full length (1500 s of an unseen workload, ~26 min)
-#   make setup        install packages and tools (every other target runs it when needed)
+#   make setup        install the development packages and tools (the build and test targets run it)
 #   make model        regenerate the embedded default model from reference workloads in QEMU
 #   make report       build/report.html: the default model scored on the held-out capture
 #   make results      regenerate the offline accuracy tables in docs/results.md and README.md
@@ -14,7 +16,7 @@
 SHELL := /bin/bash
 KVARIANT ?= release
 
-.PHONY: all module setup kernels demo test test-host test-kernel test-debian lint accuracy model model-fit report results top clean
+.PHONY: all module setup kernels demo test test-host test-kernel test-debian install uninstall lint accuracy model model-fit report results top clean
 all: module
 
 module:
@@ -40,6 +42,12 @@ test-kernel:
 
 test-debian:
 	@scripts/debian-kernel
+
+install:
+	@scripts/install $(if $(KERNEL),--kernel $(KERNEL))
+
+uninstall:
+	@scripts/install --uninstall
 
 lint:
 	@scripts/lint

@@ -115,4 +115,44 @@ mirror_module_sources() { # mirror_module_sources DEST
     --include='/rust/model/default/' --include='/rust/model/default/model.bin' --exclude='*' "$REPO/" "$1"
 }
 
+# The module's version: the workspace version in Cargo.toml (Kbuild passes the same to the module).
+module_version() { sed -n 's/^version = "\(.*\)"/\1/p' "$REPO/Cargo.toml" | head -n1; }
+
+# A kernel build's compiler warnings, from its log on stdin: "warning:" at a line's start (rustc)
+# or after a file name (gcc, objtool, modpost). Exit status 0 when there is one.
+build_warnings() { grep -E -A8 '^(warning|error)|: (warning|error):'; }
+
+# chroot_enter DIR [SHARED...]: /proc, /sys, /dev and each SHARED folder mounted at their own paths
+# inside the root DIR until the calling script exits; in_chroot then runs a command there.
+chroot_enter() {
+  CHROOT_DIR=$1
+  shift
+  CHROOT_MOUNTS=()
+  trap 'for ((i = ${#CHROOT_MOUNTS[@]} - 1; i >= 0; i--)); do umount -R "${CHROOT_MOUNTS[i]}" 2>/dev/null || true; done' EXIT
+  local fs
+  for fs in /proc /sys /dev "$@"; do
+    mkdir -p "$CHROOT_DIR$fs"
+    mount --rbind "$fs" "$CHROOT_DIR$fs"; mount --make-rslave "$CHROOT_DIR$fs"
+    CHROOT_MOUNTS+=("$CHROOT_DIR$fs")
+  done
+}
+
+# A Debian chroot of SUITE in $PROCPERF_CACHE/debian/chroot-SUITE with the packages a kernel's Rust
+# build needs (made once with mmdebstrap), entered with the cache shared.
+debian_chroot_enter() { # debian_chroot_enter SUITE
+  local dir="$PROCPERF_CACHE/debian/chroot-$1"
+  if [ ! -f "$dir/.done" ]; then
+    command -v mmdebstrap >/dev/null || {
+      say "installing mmdebstrap"; apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null; }
+    say "making a Debian $1 chroot with its kernel toolchain in $dir (a few minutes)"
+    rm -rf "$dir"
+    mmdebstrap --quiet --variant=apt \
+      --include=rustc,rust-src,bindgen,gcc-14,binutils,make,flex,bison,bc,libelf-dev,libssl-dev,openssl,python3,kmod,dwarves,cpio,rsync \
+      "$1" "$dir" http://deb.debian.org/debian || die "mmdebstrap $1 failed"
+    touch "$dir/.done"
+  fi
+  chroot_enter "$dir" "$PROCPERF_CACHE"
+}
+in_chroot() { chroot "$CHROOT_DIR" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+
 kernel_version() { make -s -C "$(kernel_src_dir)" kernelversion 2>/dev/null; }

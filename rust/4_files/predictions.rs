@@ -70,8 +70,40 @@ fn order(table: &TgidTable<Process>) -> Result<KVec<(ProcessId, &Process)>> {
             .map_or(0, |f| f.forest);
         (core::cmp::Reverse(cpu), id.tgid)
     };
-    rows.as_mut_slice().sort_unstable_by_key(key);
+    heap_sort_by_key(rows.as_mut_slice(), key);
     Ok(rows)
+}
+
+/// Sorts `v` by `key`, ascending, in O(n log n) with no allocation and no panic path.
+///
+/// Not core's `sort_unstable_by_key`: its small-sort ends in a panic for inconsistent orderings
+/// that objtool on some kernels does not know to be noreturn ("falls through to next function").
+fn heap_sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
+    // Moves v[root] down until it is not below either child, in v[..end].
+    let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
+        let left = root.saturating_mul(2).saturating_add(1);
+        let right = left.saturating_add(1);
+        let Some(l) = v.get(left).filter(|_| left < end) else {
+            return;
+        };
+        let child = match v.get(right).filter(|_| right < end) {
+            Some(r) if key(r) > key(l) => right,
+            _ => left,
+        };
+        match (v.get(root), v.get(child)) {
+            (Some(a), Some(b)) if key(a) < key(b) => v.swap(root, child),
+            _ => return,
+        }
+        root = child;
+    };
+    let n = v.len();
+    for root in (0..n / 2).rev() {
+        sift_down(v, root, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
 }
 
 /// `predictions`: a top-like table.

@@ -1,4 +1,4 @@
-# TAP helpers for the guest-side test scripts in tests/kernel/. Source it; end with `done_testing`.
+# TAP helpers for the test scripts in tests/kernel/ (guest) and tests/host/. Source it; end with `done_testing`.
 # shellcheck shell=bash
 tap_n=0
 tap_failed=0
@@ -21,6 +21,9 @@ done_testing() {
   [ "$tap_failed" = 0 ]
 }
 
-# The module under test (tests/vm passes PP_KO through the command's environment).
-: "${PP_KO:?PP_KO must name the procperf.ko to test}"
-PP_DEBUGFS=/sys/kernel/debug/procperf
+# The module under test (tests/vm passes PP_KO through the command's environment); host-side
+# tests (tests/host/) set TAP_HOST=1 and have none.
+if [ "${TAP_HOST:-0}" != 1 ]; then
+  : "${PP_KO:?PP_KO must name the procperf.ko to test}"
+  PP_DEBUGFS=/sys/kernel/debug/procperf
+fi
