@@ -155,4 +155,12 @@ debian_chroot_enter() { # debian_chroot_enter SUITE
 }
 in_chroot() { chroot "$CHROOT_DIR" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 
+# This working tree's files as a clone has them (tracked, and new ones git does not ignore) copied
+# to DEST, which need not exist.
+copy_working_tree() { # copy_working_tree DEST
+  mkdir -p "$1"
+  (cd "$REPO" && git ls-files -z --cached --others --exclude-standard) |
+    rsync -a --from0 --files-from=- "$REPO/" "$1/"
+}
+
 kernel_version() { make -s -C "$(kernel_src_dir)" kernelversion 2>/dev/null; }
