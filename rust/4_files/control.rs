@@ -100,7 +100,7 @@ impl debugfs::Store for Interval {
     const MAX_LEN: usize = 32;
 
     fn store(&self, input: &[u8]) -> Result {
-        let ms = parse_u32(input)?;
+        let ms = model::setting::parse_decimal_u32(input).ok_or(EINVAL)?;
         if !(pass::MIN_INTERVAL_MS..=pass::MAX_INTERVAL_MS).contains(&ms) {
             return Err(EINVAL);
         }
@@ -123,19 +123,10 @@ impl debugfs::Store for Capacity {
     const MAX_LEN: usize = 32;
 
     fn store(&self, input: &[u8]) -> Result {
-        let n = parse_u32(input)? as usize;
+        let n = model::setting::parse_decimal_u32(input).ok_or(EINVAL)? as usize;
         if !(pass::MIN_CAPACITY..=pass::MAX_CAPACITY).contains(&n) {
             return Err(EINVAL);
         }
         self.0.set_capacity(n)
     }
-}
-
-/// Parses a decimal integer written to a debugfs file (surrounding whitespace allowed).
-fn parse_u32(input: &[u8]) -> Result<u32> {
-    let s = core::str::from_utf8(input).map_err(|_| EINVAL)?.trim();
-    if s.is_empty() || s.len() > 10 {
-        return Err(EINVAL);
-    }
-    s.parse::<u32>().map_err(|_| EINVAL)
 }

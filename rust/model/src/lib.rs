@@ -15,7 +15,8 @@
 //!   [`features::compute`]`(&history) -> Option<[i32; N_FEATURES]>`,
 //!   [`target::current_levels_of`] (the persistence forecast), [`blob::ModelRef::predict_all`].
 //!   A model comes only from [`blob::parse`]`(&bytes) -> Result<ModelRef, ParseError>`, which
-//!   validates everything; levels print with [`target::display_milli`].
+//!   validates everything; levels print with [`target::display_milli`]. The `interval_ms` and
+//!   `capacity` files take their number from [`setting::parse_decimal_u32`].
 //! - Kernel and trainer, per process: one [`forecast::Forecast`], the owner of its forecast
 //!   state. The kernel calls [`forecast::Forecast::update`]`(&history, &model)` after each push
 //!   (input reuse, still refresh, blending with persistence and the base,
@@ -60,6 +61,7 @@ pub mod history;
 pub mod linear;
 pub mod sample;
 pub mod schema;
+pub mod setting;
 pub mod target;
 pub mod window;
 

@@ -270,7 +270,8 @@ fn predict_all_matches_predict_per_target() {
 fn committed_fuzz_seeds_are_valid_blobs() {
     // The seeds only help the fuzzer while they parse; regenerate them with examples/write_blob
     // (prefixing the mode byte) when the format or schema changes.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/parse_predict");
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/parse_predict");
     let mut seen = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let bytes = std::fs::read(entry.unwrap().path()).unwrap();
