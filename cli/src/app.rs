@@ -179,6 +179,7 @@ pub(crate) mod tests {
                             forest: v,
                             lo: v / 2,
                             hi: v * 2,
+                            long: None,
                         })
                     };
                     targets[Target::Cpu.index()] = f(cpu);

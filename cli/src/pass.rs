@@ -2,8 +2,10 @@
 //!
 //! The module's `predictions.csv` is the machine-readable twin of `predictions`: one row per
 //! process with a forecast, all from the latest sampling pass, header
-//! `t_ms,pid,comm,{cpu,rss,disk,net}_{current,linear,forest,lo,hi}`, values in the models' level
-//! units ([`Target::unit`]: CPU permille, RSS KiB, I/O `256·log2(1+B/s)`). `trainer predict`
+//! `t_ms,pid,comm,{cpu,rss,disk,net}_{current,{linear,forest,lo,hi}_{H}}`, values in the models' level
+//! units ([`Target::unit`]: CPU permille, RSS KiB, I/O `256·log2(1+B/s)`); the forecast columns
+//! carry their horizon in intervals (`cpu_forest_5`, `cpu_forest_60`, see
+//! `procperf_model::schema::CsvColumn`). `trainer predict`
 //! writes the same format for a recorded capture, with every pass of every process in one file.
 //!
 //! Columns are found by header name, so a file with fewer targets (a model without one) or
@@ -12,7 +14,7 @@
 //! the trainer's per-process order both work. Nothing here knows how to display a value.
 
 use anyhow::{bail, Result};
-use procperf_model::schema::{Target, N_TARGETS};
+use procperf_model::schema::{CsvColumn, CsvValue, Target, N_HORIZONS, N_TARGETS};
 use std::collections::BTreeMap;
 use std::io::Read;
 
@@ -21,27 +23,60 @@ use std::io::Read;
 pub struct Forecast {
     /// Level now (the newest interval), also the persistence forecast.
     pub current: i64,
-    /// Linear model's forecast of the mean over the next `HORIZON` intervals.
+    /// Linear model's forecast at the shortest horizon (`HORIZON` intervals).
     pub linear: i64,
-    /// Forest's forecast of the same.
+    /// Forest's forecast of the same (as published).
     pub forest: i64,
     /// Lower end of the forest's calibrated interval.
     pub lo: i64,
     /// Upper end of the forest's calibrated interval.
     pub hi: i64,
+    /// The forest's forecast and band at the longest horizon (`MAX_HORIZON` intervals), when the
+    /// file has them.
+    pub long: Option<Band>,
 }
 
-/// Suffixes of a target's columns, in file order (`cpu_current`, `cpu_linear`, ...).
-pub const FORECAST_COLUMNS: [&str; 5] = ["current", "linear", "forest", "lo", "hi"];
+/// A forecast and its calibrated band, in the target's level unit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Band {
+    /// The forecast.
+    pub forest: i64,
+    /// Lower end.
+    pub lo: i64,
+    /// Upper end.
+    pub hi: i64,
+}
+
+/// A target's columns read, in this order: current, the shortest horizon's linear, forest, lo,
+/// hi, then the longest horizon's forest, lo, hi (those three optional).
+pub const FORECAST_COLUMNS: [CsvValue; 8] = [
+    CsvValue::Current,
+    CsvValue::Linear(0),
+    CsvValue::Forest(0),
+    CsvValue::Lo(0),
+    CsvValue::Hi(0),
+    CsvValue::Forest(N_HORIZONS - 1),
+    CsvValue::Lo(N_HORIZONS - 1),
+    CsvValue::Hi(N_HORIZONS - 1),
+];
+
+/// How many of [`FORECAST_COLUMNS`] a target must have.
+const REQUIRED_COLUMNS: usize = 5;
 
 impl Forecast {
-    fn from_array([current, linear, forest, lo, hi]: [i64; 5]) -> Self {
+    fn from_values(v: [i64; 8], long: bool) -> Self {
+        let [current, linear, forest, lo, hi, long_forest, long_lo, long_hi] = v;
         Self {
             current,
             linear,
             forest,
             lo,
             hi,
+            long: long.then_some(Band {
+                forest: long_forest,
+                lo: long_lo,
+                hi: long_hi,
+            }),
         }
     }
 }
@@ -78,7 +113,8 @@ struct Columns {
     t_ms: usize,
     pid: usize,
     comm: usize,
-    targets: [Option<[usize; 5]>; N_TARGETS],
+    /// Per target, the positions of [`FORECAST_COLUMNS`] (the long ones `None` if absent).
+    targets: [Option<[Option<usize>; 8]>; N_TARGETS],
 }
 
 impl Columns {
@@ -94,18 +130,31 @@ impl Columns {
         };
         let mut targets = [None; N_TARGETS];
         for (slot, t) in targets.iter_mut().zip(Target::ALL) {
-            let found = FORECAST_COLUMNS.map(|c| pos(&format!("{}_{c}", t.name())));
+            let column = |value| CsvColumn { target: t, value }.to_string();
+            let found = FORECAST_COLUMNS.map(|c| pos(&column(c)));
             if found.iter().all(Option::is_none) {
                 continue;
             }
+            let (required, long) = found.split_at(REQUIRED_COLUMNS);
+            let all_or_none = long.iter().all(Option::is_some) || long.iter().all(Option::is_none);
             if let Some(missing) = FORECAST_COLUMNS
                 .iter()
-                .zip(found)
+                .zip(
+                    required
+                        .iter()
+                        .chain(if all_or_none { &[][..] } else { long }),
+                )
                 .find(|(_, f)| f.is_none())
             {
-                bail!("{name} line 1: column {}_{} is missing (a target needs all of {FORECAST_COLUMNS:?})", t.name(), missing.0);
+                let needed: Vec<String> = FORECAST_COLUMNS.iter().map(|&c| column(c)).collect();
+                bail!(
+                    "{name} line 1: column {} is missing (a target needs {}, and {} together or not at all)",
+                    column(*missing.0),
+                    needed[..REQUIRED_COLUMNS].join(", "),
+                    needed[REQUIRED_COLUMNS..].join(", ")
+                );
             }
-            *slot = Some(found.map(|f| f.unwrap_or_default()));
+            *slot = Some(found);
         }
         if targets.iter().all(Option::is_none) {
             bail!("{name} line 1: no target columns (cpu_current, rss_current, ...) in the header");
@@ -170,11 +219,13 @@ pub fn parse(input: impl Read, name: &str) -> Result<Vec<Pass>> {
         let mut targets = [None; N_TARGETS];
         for (slot, idx) in targets.iter_mut().zip(&cols.targets) {
             if let Some(idx) = idx {
-                let mut v = [0i64; 5];
-                for (v, &i) in v.iter_mut().zip(idx) {
-                    *v = int(i)?;
+                let mut v = [0i64; 8];
+                for (v, i) in v.iter_mut().zip(idx) {
+                    if let Some(i) = i {
+                        *v = int(*i)?;
+                    }
                 }
-                *slot = Some(Forecast::from_array(v));
+                *slot = Some(Forecast::from_values(v, idx[REQUIRED_COLUMNS].is_some()));
             }
         }
         let row = Row {
@@ -213,7 +264,19 @@ fn csv_error(e: csv::Error, name: &str) -> anyhow::Error {
 mod tests {
     use super::*;
 
-    const HEADER: &str = "t_ms,pid,comm,cpu_current,cpu_linear,cpu_forest,cpu_lo,cpu_hi,rss_current,rss_linear,rss_forest,rss_lo,rss_hi,disk_current,disk_linear,disk_forest,disk_lo,disk_hi,net_current,net_linear,net_forest,net_lo,net_hi";
+    const HEADER: &str = "t_ms,pid,comm,cpu_current,cpu_linear_5,cpu_forest_5,cpu_lo_5,cpu_hi_5,cpu_linear_60,cpu_forest_60,cpu_lo_60,cpu_hi_60,rss_current,rss_linear_5,rss_forest_5,rss_lo_5,rss_hi_5,rss_linear_60,rss_forest_60,rss_lo_60,rss_hi_60,disk_current,disk_linear_5,disk_forest_5,disk_lo_5,disk_hi_5,disk_linear_60,disk_forest_60,disk_lo_60,disk_hi_60,net_current,net_linear_5,net_forest_5,net_lo_5,net_hi_5,net_linear_60,net_forest_60,net_lo_60,net_hi_60";
+
+    /// A row of `pid` and `comm` whose targets' 9 values are given, the rest 0.
+    fn row(t_ms: u64, pid: i32, comm: &str, values: &[&[i64]]) -> String {
+        let mut s = format!("{t_ms},{pid},{comm}");
+        for t in 0..4 {
+            let v = values.get(t).copied().unwrap_or(&[]);
+            for i in 0..9 {
+                s.push_str(&format!(",{}", v.get(i).copied().unwrap_or(0)));
+            }
+        }
+        s
+    }
 
     fn csv(rows: &[&str]) -> String {
         let mut s = format!("{HEADER}\n");
@@ -232,7 +295,17 @@ mod tests {
 
     #[test]
     fn rows_parse_into_forecasts_per_target() {
-        let text = csv(&["5000,42,gzip,658,309,611,572,627,1126,1126,1127,1100,1150,0,0,0,0,0,2560,2304,2400,2000,2800"]);
+        let text = csv(&[&row(
+            5000,
+            42,
+            "gzip",
+            &[
+                &[658, 309, 611, 572, 627, 1, 300, 200, 500],
+                &[1126, 1126, 1127, 1100, 1150],
+                &[],
+                &[2560, 2304, 2400, 2000, 2800],
+            ],
+        )]);
         let passes = parse(text.as_bytes(), "p.csv").unwrap();
         assert_eq!(passes.len(), 1);
         let row = &passes[0].rows[0];
@@ -247,7 +320,12 @@ mod tests {
                 linear: 309,
                 forest: 611,
                 lo: 572,
-                hi: 627
+                hi: 627,
+                long: Some(Band {
+                    forest: 300,
+                    lo: 200,
+                    hi: 500
+                }),
             })
         );
         assert_eq!(row.get(Target::Net).map(|f| f.hi), Some(2800));
@@ -256,7 +334,7 @@ mod tests {
     #[test]
     fn rows_group_into_passes_by_time_wherever_they_are() {
         // The trainer writes per process, then time; snapshots concatenate with their headers.
-        let z = ",0,0,0,0,0".repeat(4);
+        let z = ",0,0,0,0,0,0,0,0,0".repeat(4);
         let text = format!(
             "{}{HEADER}\n2000,2,b{z}\n",
             csv(&[
@@ -275,10 +353,7 @@ mod tests {
 
     #[test]
     fn a_repeated_pid_in_one_pass_keeps_the_last_row() {
-        let text = csv(&[
-            "1,7,old,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0",
-            "1,7,new,2,2,2,2,2,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0",
-        ]);
+        let text = csv(&[&row(1, 7, "old", &[&[1; 9]]), &row(1, 7, "new", &[&[2; 9]])]);
         let passes = parse(text.as_bytes(), "p.csv").unwrap();
         assert_eq!(passes[0].rows.len(), 1);
         assert_eq!(passes[0].rows[0].comm, "new");
@@ -286,22 +361,31 @@ mod tests {
 
     #[test]
     fn a_file_with_only_some_targets_parses() {
-        let text = "t_ms,pid,comm,rss_current,rss_linear,rss_forest,rss_lo,rss_hi\n9,1,init,1536,1536,1538,1535,1537\n";
+        // Only RSS, and only at the shortest horizon.
+        let text = "t_ms,pid,comm,rss_current,rss_linear_5,rss_forest_5,rss_lo_5,rss_hi_5\n9,1,init,1536,1536,1538,1535,1537\n";
         let passes = parse(text.as_bytes(), "p.csv").unwrap();
         let row = &passes[0].rows[0];
         assert_eq!(row.get(Target::Cpu), None);
         assert_eq!(row.get(Target::Rss).map(|f| f.forest), Some(1538));
+        assert_eq!(row.get(Target::Rss).unwrap().long, None);
+        // The long horizon's columns come together or not at all.
+        let text =
+            "t_ms,pid,comm,rss_current,rss_linear_5,rss_forest_5,rss_lo_5,rss_hi_5,rss_forest_60\n";
+        let err = format!("{:#}", parse(text.as_bytes(), "p.csv").unwrap_err());
+        assert!(err.contains("column rss_lo_60 is missing"), "{err}");
     }
 
     #[test]
     fn a_bad_value_names_file_line_and_column() {
         let text = csv(&[
-            "1,7,ok,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0",
-            "2,7,ok,1,1,1,1,1,0,0,x12,0,0,0,0,0,0,0,0,0,0,0,0",
+            &row(1, 7, "ok", &[&[1; 9]]),
+            &row(2, 7, "ok", &[&[1; 9]])
+                .replacen(",0", ",x12", 3)
+                .replacen(",x12", ",0", 2),
         ]);
         let err = format!("{:#}", parse(text.as_bytes(), "rec.csv").unwrap_err());
         assert!(
-            err.contains("rec.csv line 3 column 11 (rss_forest)"),
+            err.contains("rec.csv line 3 column 15 (rss_forest_5)"),
             "{err}"
         );
         assert!(err.contains("\"x12\" is not an integer"), "{err}");
@@ -309,13 +393,10 @@ mod tests {
 
     #[test]
     fn a_short_row_names_file_and_line() {
-        let text = csv(&[
-            "1,7,ok,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0",
-            "2,7,ok,1,1,1",
-        ]);
+        let text = csv(&[&row(1, 7, "ok", &[&[1; 9]]), "2,7,ok,1,1,1"]);
         let err = format!("{:#}", parse(text.as_bytes(), "rec.csv").unwrap_err());
         assert!(
-            err.contains("rec.csv line 3: 6 fields where the header has 23"),
+            err.contains("rec.csv line 3: 6 fields where the header has 39"),
             "{err}"
         );
     }
@@ -331,10 +412,7 @@ mod tests {
             "{:#}",
             parse("pid,cpu_current\n".as_bytes(), "x.csv").unwrap_err()
         );
-        assert!(
-            err.contains("cpu_current is missing") || err.contains("cpu_linear is missing"),
-            "{err}"
-        );
+        assert!(err.contains("column cpu_linear_5 is missing"), "{err}");
         let err = format!("{:#}", parse("".as_bytes(), "x.csv").unwrap_err());
         assert!(err.contains("x.csv is empty"), "{err}");
     }

@@ -231,10 +231,10 @@ mod tests {
     fn live_reads_the_latest_pass_and_the_module_files() {
         let dir = temp_dir("live");
         let header = include_str!("../../tests/golden/predictions.csv.header").trim_end();
-        let z = ",0,0,0,0,0".repeat(3);
+        let z = ",0,0,0,0,0,0,0,0,0".repeat(3);
         fs::write(
             dir.join("predictions.csv"),
-            format!("{header}\n7000,3,sh,5,5,5,5,5{z}\n"),
+            format!("{header}\n7000,3,sh,5,5,5,5,5,5,5,5,5{z}\n"),
         )
         .unwrap();
         fs::write(dir.join("version"), "procperf 0.1.0\nkernel 6.12.0\n").unwrap();
@@ -262,7 +262,7 @@ mod tests {
     fn replay_plays_passes_in_order_and_loops() {
         let dir = temp_dir("replay");
         let header = include_str!("../../tests/golden/predictions.csv.header").trim_end();
-        let z = ",0,0,0,0,0".repeat(4);
+        let z = ",0,0,0,0,0,0,0,0,0".repeat(4);
         let path = dir.join("rec.csv");
         fs::write(&path, format!("{header}\n2000,1,a{z}\n1000,1,a{z}\n")).unwrap();
         let (mut src, first) = Source::replay(&path).unwrap();

@@ -97,9 +97,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, clock: &str) {
 
 fn cell_style(kind: Kind) -> Style {
     match kind {
-        Kind::Forest(_) => Style::new().fg(Color::Cyan),
+        Kind::Forest(_) | Kind::Long(_) => Style::new().fg(Color::Cyan),
         Kind::Band(_) => Style::new().fg(Color::DarkGray),
-        Kind::Pid | Kind::Comm | Kind::Now(_) | Kind::Linear(_) => Style::new(),
+        Kind::Pid | Kind::Comm | Kind::Now(_) => Style::new(),
     }
 }
 
@@ -373,19 +373,19 @@ mod tests {
             lines[2]
         );
         assert!(
-            lines[3].starts_with("      PID COMM              now   lin    rf [lo..hi]"),
+            lines[3].starts_with("      PID COMM              now    +5 [lo..hi]         +60"),
             "{}",
             lines[3]
         );
         assert!(
             lines[4]
-                .starts_with("▶      69 gzip             65.8  65.8  65.8 [32.9..131.6]    1.1"),
+                .starts_with("▶      69 gzip             65.8  65.8 [32.9..131.6]      -   1.1"),
             "{}",
             lines[4]
         );
         assert!(
             lines[5]
-                .starts_with("       65 python3          42.6  42.6  42.6 [21.3..85.2]    48.0"),
+                .starts_with("       65 python3          42.6  42.6 [21.3..85.2]       -  48.0"),
             "{}",
             lines[5]
         );
@@ -484,7 +484,7 @@ mod tests {
         let lines = screen(&app(), 80, 12);
         assert_eq!(
             lines[4].trim_end(),
-            "▶      69 gzip             65.8  65.8  65.8 [32.9..131.6]    1.1   1.1   1.1",
+            "▶      69 gzip             65.8  65.8 [32.9..131.6]      -   1.1   1.1",
             "{lines:#?}"
         );
         assert!(!lines.iter().any(|l| l.contains("actual vs forest")));

@@ -140,6 +140,15 @@ pub fn format_band(t: Target, f: &Forecast) -> String {
     format!("[{}..{}]", format_level(t, f.lo), format_level(t, f.hi))
 }
 
+/// Title of the shortest horizon's forecast column: `+5` (intervals ahead).
+pub const SHORT_TITLE: &str = "+5";
+/// Title of the longest horizon's forecast column.
+pub const LONG_TITLE: &str = "+60";
+const _: () = assert!(
+    procperf_model::schema::HORIZON == 5 && procperf_model::schema::MAX_HORIZON == 60,
+    "update the column titles"
+);
+
 /// What a column holds, for styling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -149,12 +158,12 @@ pub enum Kind {
     Comm,
     /// A target's current value.
     Now(Target),
-    /// A target's linear forecast.
-    Linear(Target),
-    /// A target's forest forecast.
+    /// A target's forest forecast at the shortest horizon.
     Forest(Target),
-    /// A target's forest interval.
+    /// Its interval.
     Band(Target),
+    /// A target's forest forecast at the longest horizon.
+    Long(Target),
 }
 
 /// One table column.
@@ -173,7 +182,9 @@ pub struct Column {
 /// Characters between columns.
 pub const COLUMN_SPACING: u16 = 1;
 
-/// PID, COMM, then for every target now / lin / rf / [lo..hi].
+/// PID, COMM, then for every target now, the forecast and its band at the shortest horizon, and
+/// the forecast at the longest (`+5 [lo..hi] +60`, in intervals ahead; its band is in
+/// `predictions`, left out here to keep the table within a terminal's width).
 pub fn columns() -> Vec<Column> {
     let mut cols = vec![
         Column {
@@ -198,14 +209,8 @@ pub fn columns() -> Vec<Column> {
                 right: true,
             },
             Column {
-                kind: Kind::Linear(t),
-                title: "lin",
-                width: 5,
-                right: true,
-            },
-            Column {
                 kind: Kind::Forest(t),
-                title: "rf",
+                title: SHORT_TITLE,
                 width: 5,
                 right: true,
             },
@@ -214,6 +219,12 @@ pub fn columns() -> Vec<Column> {
                 title: "[lo..hi]",
                 width: 14,
                 right: false,
+            },
+            Column {
+                kind: Kind::Long(t),
+                title: LONG_TITLE,
+                width: 5,
+                right: true,
             },
         ]);
     }
@@ -230,11 +241,14 @@ pub fn cell(row: &Row, kind: Kind) -> String {
         Kind::Pid => row.pid.to_string(),
         Kind::Comm => row.comm.clone(),
         Kind::Now(t) => value(t, |f| f.current),
-        Kind::Linear(t) => value(t, |f| f.linear),
         Kind::Forest(t) => value(t, |f| f.forest),
         Kind::Band(t) => row
             .get(t)
             .map_or_else(|| "[-]".into(), |f| format_band(t, f)),
+        Kind::Long(t) => match row.get(t).and_then(|f| f.long) {
+            Some(b) => format_level(t, b.forest),
+            None => "-".into(),
+        },
     }
 }
 
@@ -285,7 +299,7 @@ pub fn group_line(cols: &[Column], sort: Sort) -> Vec<(String, Option<Target>)> 
 /// The target a column belongs to.
 pub fn target_of(kind: Kind) -> Option<Target> {
     match kind {
-        Kind::Now(t) | Kind::Linear(t) | Kind::Forest(t) | Kind::Band(t) => Some(t),
+        Kind::Now(t) | Kind::Forest(t) | Kind::Band(t) | Kind::Long(t) => Some(t),
         Kind::Pid | Kind::Comm => None,
     }
 }
@@ -439,7 +453,10 @@ mod tests {
         let golden = include_str!("../../tests/golden/predictions.header");
         for t in Target::ALL {
             assert!(
-                golden.contains(&format!("{}: now lin rf [lo..hi]", target_label(t))),
+                golden.contains(&format!(
+                    "{}: now {SHORT_TITLE} [lo..hi] {LONG_TITLE}",
+                    target_label(t)
+                )),
                 "{t:?}"
             );
         }
@@ -478,14 +495,14 @@ mod tests {
         assert!(lines[0].contains("CPU % ▼"), "{text}");
         assert!(lines[0].contains(" RSS MiB "), "{text}");
         assert!(
-            lines[1].starts_with("    PID COMM              now   lin    rf [lo..hi]"),
+            lines[1].starts_with("    PID COMM              now    +5 [lo..hi]         +60   now"),
             "{text}"
         );
         assert!(
-            lines[2].starts_with("     42 gzip              0.0   0.0  65.8 [0.0..0.0]"),
+            lines[2].starts_with("     42 gzip              0.0  65.8 [0.0..0.0]         -   0.0"),
             "{text}"
         );
-        let rf = lines[1].find(" rf ").unwrap();
+        let rf = lines[1].find(" +5 ").unwrap();
         assert_eq!(&lines[2][rf - 3..rf + 3], "  65.8");
     }
 }

@@ -222,7 +222,7 @@ fn top_replays_sorts_selects_and_quits_in_tmux() {
             "RSS MiB",
             "DISK KiB/s",
             "NET KiB/s",
-            "PID COMM              now   lin    rf [lo..hi]",
+            "PID COMM              now    +5 [lo..hi]         +60",
         ] {
             if !s.contains(want) {
                 return Err(format!("no {want:?}"));
@@ -234,7 +234,7 @@ fn top_replays_sorts_selects_and_quits_in_tmux() {
             .ok_or(format!("{} rows", t.rows.len()))
     });
 
-    // Sort by RSS: the RSS forest column (the second "rf") is non-increasing.
+    // Sort by RSS: the RSS forest column (the second "+5") is non-increasing.
     tmux.keys(&["m"]);
     tmux.wait_for("rows sorted by RSS forecast", |s| {
         if !s.contains("sorted by rss forecast ▼") || !s.contains(" RSS MiB ▼ ") {
@@ -242,7 +242,7 @@ fn top_replays_sorts_selects_and_quits_in_tmux() {
         }
         let t = Table::parse(s)?;
         let rss: Vec<f64> = (0..t.rows.len())
-            .map(|r| number(&t.cell(r, "rf", 1, 5)))
+            .map(|r| number(&t.cell(r, "+5", 1, 5)))
             .collect::<Result<_, _>>()?;
         match rss.windows(2).position(|w| w[0] < w[1]) {
             Some(i) => Err(format!("row {i} {} < row {} {}", rss[i], i + 1, rss[i + 1])),

@@ -10,7 +10,7 @@ use libfuzzer_sys::fuzz_target;
 use procperf_model::blob::parse;
 use procperf_model::crc32::crc32;
 use procperf_model::history::HISTORY_LEN;
-use procperf_model::schema::{N_FEATURES, N_TARGETS};
+use procperf_model::schema::{N_FEATURES, N_HORIZONS, N_TARGETS};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, rest)) = data.split_first() else {
@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
             [i64::MAX; N_TARGETS],
             [i64::MIN; N_TARGETS],
         ] {
-            let _ = model.predict_all(&x, &levels);
+            let _ = model.predict_horizons(&x, &[levels; N_HORIZONS]);
         }
     }
     // Base levels: any window levels, including alternating extremes.
@@ -52,6 +52,9 @@ fuzz_target!(|data: &[u8]| {
         [i64::MIN; HISTORY_LEN],
         zigzag,
     ] {
-        let _ = model.base_levels(&[past; N_TARGETS]);
+        for h in 0..=N_HORIZONS {
+            let _ = model.base_levels(h, &[past; N_TARGETS]);
+            let _ = model.predict_all(h, &[0; N_FEATURES], &[0; N_TARGETS]);
+        }
     }
 });

@@ -9,7 +9,7 @@
 
 use crate::model::{
     blob::{self, ModelRef, ParseError},
-    schema::Target,
+    schema::{Target, N_HORIZONS},
 };
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::{alloc::KVVec, new_mutex, prelude::*, sync::Arc, sync::Mutex};
@@ -92,8 +92,8 @@ impl Model {
             max_depth: 0,
             nodes: 0,
         };
-        for t in Target::ALL {
-            if let Some(m) = self.view.target(t) {
+        for (h, t) in (0..N_HORIZONS).flat_map(|h| Target::ALL.map(|t| (h, t))) {
+            if let Some(m) = self.view.target(h, t) {
                 s.targets += 1;
                 s.trees += m.forest.n_trees();
                 s.nodes += m.forest.n_nodes();

@@ -5,7 +5,7 @@ use super::emit;
 use crate::{
     model::{
         blob::{self, HEADER_LEN, MAX_BLOB_LEN},
-        schema::{Target, HORIZON, SCHEMA_ID},
+        schema::{Target, HORIZONS, N_HORIZONS, SCHEMA_ID},
     },
     sys::{
         clock,
@@ -70,16 +70,27 @@ impl debugfs::Show for Info {
         emit(writeln!(out, "active_since_ms {}", model.since_ms))?;
         emit(write!(out, "targets"))?;
         for t in Target::ALL {
-            if m.target(t).is_some() {
+            if (0..N_HORIZONS).any(|h| m.target(h, t).is_some()) {
                 emit(write!(out, " {}", t.name()))?;
             }
         }
         emit(writeln!(out))?;
-        // The EWMA factor of each target's base level (1000 = changes from the newest level).
+        // The EWMA factor of each target's base level at the first horizon (1000 = changes from
+        // the newest level), then at every horizon as target@intervals.
         emit(write!(out, "base_alpha_permille"))?;
         for t in Target::ALL {
-            if let Some(tm) = m.target(t) {
+            if let Some(tm) = m.target(0, t) {
                 emit(write!(out, " {}={}", t.name(), tm.base.permille()))?;
+            }
+        }
+        emit(writeln!(out))?;
+        emit(write!(out, "heads"))?;
+        for (h, &intervals) in HORIZONS.iter().enumerate() {
+            for t in Target::ALL {
+                if let Some(tm) = m.target(h, t) {
+                    let alpha = tm.base.permille();
+                    emit(write!(out, " {}@{intervals}={alpha}", t.name()))?;
+                }
             }
         }
         emit(writeln!(out))?;
@@ -92,7 +103,11 @@ impl debugfs::Show for Info {
             "interval_coverage_permille {}",
             m.coverage_permille()
         ))?;
-        emit(writeln!(out, "horizon_intervals {HORIZON}"))?;
+        emit(write!(out, "horizon_intervals"))?;
+        for h in HORIZONS {
+            emit(write!(out, " {h}"))?;
+        }
+        emit(writeln!(out))?;
         emit(writeln!(out, "swaps {}", self.0.models.swaps.load(Relaxed)))?;
         emit(writeln!(
             out,

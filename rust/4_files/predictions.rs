@@ -22,7 +22,7 @@ use crate::{
     model::{
         blob::Prediction,
         history::HISTORY_LEN,
-        schema::{Target, HORIZON, SCHEMA_ID},
+        schema::{csv_columns, CsvValue, Target, HORIZONS, SCHEMA_ID},
         target::display_milli,
     },
     sys::{
@@ -33,6 +33,17 @@ use crate::{
 };
 use core::{fmt::Write, sync::atomic::Ordering::Relaxed};
 use kernel::{prelude::*, sync::Arc};
+
+/// A name in capitals (`CPU`), for the table's headings.
+struct Upper(&'static str);
+
+impl core::fmt::Display for Upper {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0
+            .chars()
+            .try_for_each(|c| f.write_char(c.to_ascii_uppercase()))
+    }
+}
 
 /// A display value in thousandths, printed with one decimal.
 struct Milli(i64);
@@ -66,7 +77,7 @@ fn order(table: &TgidTable<Process>) -> Result<KVec<(ProcessId, &Process)>> {
         let cpu = p
             .forecasts()
             .published()
-            .and_then(|f| f[Target::Cpu.index()])
+            .and_then(|f| f[0][Target::Cpu.index()])
             .map_or(0, |f| f.forest);
         (core::cmp::Reverse(cpu), id.tgid)
     };
@@ -114,12 +125,15 @@ impl Show for Table {
         let model = self.0.models.active();
         let interval = self.0.interval_ms.load(Relaxed);
         let m = model.view();
-        let horizon_ms = u64::from(interval) * HORIZON as u64;
+        emit(write!(out, "procperf predictions: every {interval} ms, forecasts over the next"))?;
+        for (i, h) in HORIZONS.iter().enumerate() {
+            let ms = u64::from(interval) * *h as u64;
+            let sep = if i == 0 { "" } else { "," };
+            emit(write!(out, "{sep} +{h} ({}.{} s)", ms / 1000, ms % 1000 / 100))?;
+        }
         emit(writeln!(
             out,
-            "procperf predictions: every {interval} ms, forecasts of the mean over the next {HORIZON} intervals ({}.{} s); model {} (schema {SCHEMA_ID:#010x}, trained at {} ms, {}% intervals)",
-            horizon_ms / 1000,
-            horizon_ms % 1000 / 100,
+            " intervals (CPU, disk, net: mean; RSS: peak); model {} (schema {SCHEMA_ID:#010x}, trained at {} ms, {}% intervals)",
             model.source.name(),
             m.interval_ms(),
             m.coverage_permille() / 10,
@@ -132,28 +146,32 @@ impl Show for Table {
                 table.len(),
                 rows.len()
             ))?;
-            emit(writeln!(
-                out,
-                "{:>7} {:<15} | CPU %: now lin rf [lo..hi] | RSS MiB: now lin rf [lo..hi] | DISK KiB/s: now lin rf [lo..hi] | NET KiB/s: now lin rf [lo..hi]",
-                "PID", "COMM"
-            ))?;
+            emit(write!(out, "{:>7} {:<15}", "PID", "COMM"))?;
+            for t in Target::ALL {
+                emit(write!(out, " | {} {}: now", Upper(t.name()), t.display_unit()))?;
+                for h in HORIZONS {
+                    emit(write!(out, " +{h} [lo..hi]"))?;
+                }
+            }
+            emit(writeln!(out))?;
             for (id, p) in rows.iter() {
                 let Some(preds) = p.forecasts().published() else { continue };
                 let levels = p.forecasts().levels();
                 emit(write!(out, "{:>7} {:<15}", id.tgid, comm_str(&p.comm)))?;
                 for t in Target::ALL {
                     let now = levels.get(t.index()).copied().unwrap_or(0);
-                    match preds.get(t.index()).copied().flatten() {
-                        Some(p) => emit(write!(
-                            out,
-                            " | {:>5} {:>5} {:>5} [{}..{}]",
-                            Milli(display_milli(t, now)),
-                            Milli(display_milli(t, p.linear)),
-                            Milli(display_milli(t, p.forest)),
-                            Milli(display_milli(t, p.forest_lo)),
-                            Milli(display_milli(t, p.forest_hi)),
-                        ))?,
-                        None => emit(write!(out, " | {:>5} {:>5} {:>5} [-]", Milli(display_milli(t, now)), "-", "-"))?,
+                    emit(write!(out, " | {:>5}", Milli(display_milli(t, now))))?;
+                    for at_h in preds.iter() {
+                        match at_h.get(t.index()).copied().flatten() {
+                            Some(p) => emit(write!(
+                                out,
+                                " {:>5} [{}..{}]",
+                                Milli(display_milli(t, p.forest)),
+                                Milli(display_milli(t, p.forest_lo)),
+                                Milli(display_milli(t, p.forest_hi)),
+                            ))?,
+                            None => emit(write!(out, " {:>5} [-]", "-"))?,
+                        }
                     }
                 }
                 emit(writeln!(out))?;
@@ -169,10 +187,8 @@ pub(crate) struct Csv(pub(crate) Arc<Sampler>);
 impl Show for Csv {
     fn show(&self, out: &mut SeqFile<'_>) -> Result {
         emit(write!(out, "t_ms,pid,comm"))?;
-        for t in Target::ALL {
-            for col in ["current", "linear", "forest", "lo", "hi"] {
-                emit(write!(out, ",{}_{col}", t.name()))?;
-            }
+        for c in csv_columns() {
+            emit(write!(out, ",{c}"))?;
         }
         emit(writeln!(out))?;
         self.0.with_table(|table| -> Result {
@@ -183,18 +199,22 @@ impl Show for Csv {
                 let levels = p.forecasts().levels();
                 emit(write!(out, "{},{},", p.t_ms(), id.tgid))?;
                 emit(write_comm(out, &p.comm))?;
-                for t in Target::ALL {
-                    let now = levels.get(t.index()).copied().unwrap_or(0);
-                    let f = preds
-                        .get(t.index())
-                        .copied()
-                        .flatten()
-                        .unwrap_or(Prediction::default());
-                    emit(write!(
-                        out,
-                        ",{now},{},{},{},{}",
-                        f.linear, f.forest, f.forest_lo, f.forest_hi
-                    ))?;
+                for c in csv_columns() {
+                    let t = c.target.index();
+                    let p = |h: usize| {
+                        preds
+                            .get(h)
+                            .and_then(|at_h| at_h.get(t).copied().flatten())
+                            .unwrap_or(Prediction::default())
+                    };
+                    let v = match c.value {
+                        CsvValue::Current => levels.get(t).copied().unwrap_or(0),
+                        CsvValue::Linear(h) => p(h).linear,
+                        CsvValue::Forest(h) => p(h).forest,
+                        CsvValue::Lo(h) => p(h).forest_lo,
+                        CsvValue::Hi(h) => p(h).forest_hi,
+                    };
+                    emit(write!(out, ",{v}"))?;
                 }
                 emit(writeln!(out))?;
             }

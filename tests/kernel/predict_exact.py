@@ -4,11 +4,10 @@
 While real programs run, the `samples` stream is recorded and `predictions.csv` is snapshotted after
 every pass. `trainer predict` (the host build, $PP_TRAINER) then evaluates the same embedded blob on
 the recorded samples with the shared fixed-point code. Every (t_ms, pid) row present in both must be
-identical: every column for processes that started after the recording began, and every column but
-the forest's (forecast and band) for the others. The published forest forecast is blended with the
-naive ones by each process's record since the module first saw it (`model::blend`), and the
-recording holds that whole record only for processes it saw start. Also checks the human
-`predictions` format. Prints TAP.
+identical: every column, at every horizon, for processes that started after the recording began,
+and the current levels for the others. A process's forecasts depend on everything the module saw
+of it (the long-memory features, the blend record of `model::blend`), and the recording holds that
+only for processes it saw start. Also checks the human `predictions` format. Prints TAP.
 """
 import os, re, subprocess, sys, time
 
@@ -60,12 +59,15 @@ for line in out[1:]:
 both = set(kernel) & set(trainer)
 
 
+current = [i for i, name in enumerate(header.split(",")) if i < 3 or name.endswith("_current")]
+
+
 def comparable(key, line):
-    """The whole row for a process seen from its start, else the row without the forest's columns."""
+    """The whole row for a process seen from its start, else its identity and current levels."""
     if int(key[1]) not in before:
         return line
     f = line.split(",")
-    return [v for i, v in enumerate(f) if i < 3 or (i - 3) % 5 < 2]
+    return [f[i] for i in current]
 
 
 diff = [k for k in both if comparable(k, kernel[k]) != comparable(k, trainer[k])]
@@ -84,10 +86,12 @@ tap.check("predictions.csv header matches tests/golden/predictions.csv.header",
 lines = human.splitlines()
 tap.check("predictions column headings match tests/golden/predictions.header",
           lines[2] == open(os.path.join(golden, "predictions.header")).read().rstrip("\n"), "\n".join(lines[:3]))
-# The human format: a title, a count line, column headings, and rows of pid, comm and 4 target groups.
-tap.check("predictions header names interval, horizon and model",
-          re.match(r"procperf predictions: every \d+ ms, forecasts of the mean over the next \d+ intervals \([\d.]+ s\); model (default|uploaded) \(schema 0x[0-9a-f]{8}, trained at \d+ ms, \d+% intervals\)$", lines[0]) is not None, lines[0])
-row = re.compile(r"^ *\d+ .{15}( \| +[\d.]+ +[\d.-]+ +[\d.-]+ \[[\d.]+\.\.[\d.]+\]){4}$")
+# The human format: a title, a count line, column headings, and rows of pid, comm and 4 target
+# groups of the current level and a forecast with its band per horizon.
+tap.check("predictions header names interval, horizons and model",
+          re.match(r"procperf predictions: every \d+ ms, forecasts over the next \+\d+ \([\d.]+ s\)(, \+\d+ \([\d.]+ s\))+ intervals \(CPU, disk, net: mean; RSS: peak\); model (default|uploaded) \(schema 0x[0-9a-f]{8}, trained at \d+ ms, \d+% intervals\)$", lines[0]) is not None, lines[0])
+n_horizons = lines[0].count("+")
+row = re.compile(r"^ *\d+ .{15}( \| +[\d.]+(( +[\d.]+ \[[\d.]+\.\.[\d.]+\]){%d})){4}$" % n_horizons)
 body = [l for l in lines[3:] if l.strip()]
 tap.check(f"every predictions row has pid, comm and 4 target groups ({len(body)} rows)",
           body and all(row.match(l) for l in body), "\n".join(l for l in body if not row.match(l))[:1500])

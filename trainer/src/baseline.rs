@@ -33,6 +33,77 @@ pub fn fit_ewma_alpha(ds: &Dataset, target: Target) -> BaseAlpha {
     best.1
 }
 
+/// The trend forecasts Prometheus users already have, fitted on each row's window of levels
+/// (oldest first, one interval apart) and read `H` intervals ahead as the target defines it: the
+/// line's mean over the next `H` intervals for rates, its highest point there for RSS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trend {
+    /// Least-squares line over the window: PromQL's `predict_linear`.
+    Linear,
+    /// Holt's double exponential smoothing (level 0.4, trend 0.2): PromQL's `holt_winters`
+    /// (`double_exponential_smoothing` since Prometheus 3).
+    Holt,
+}
+
+impl Trend {
+    pub const ALL: [Trend; 2] = [Trend::Linear, Trend::Holt];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Trend::Linear => "predict_linear",
+            Trend::Holt => "holt",
+        }
+    }
+
+    /// (level at the newest sample, slope per interval) of a window of levels.
+    fn fit(self, past: &[i64]) -> (f64, f64) {
+        let n = past.len() as f64;
+        match self {
+            Trend::Linear => {
+                let xm = (n - 1.0) / 2.0;
+                let ym = past.iter().sum::<i64>() as f64 / n;
+                let (mut sxy, mut sxx) = (0.0, 0.0);
+                for (i, &y) in past.iter().enumerate() {
+                    let dx = i as f64 - xm;
+                    sxy += dx * (y as f64 - ym);
+                    sxx += dx * dx;
+                }
+                let slope = if sxx > 0.0 { sxy / sxx } else { 0.0 };
+                (ym + slope * (n - 1.0 - xm), slope)
+            }
+            Trend::Holt => {
+                let (a, b) = (0.4, 0.2);
+                let mut level = past[0] as f64;
+                let mut trend = past.get(1).map_or(0.0, |&y| y as f64 - level);
+                for &y in &past[1..] {
+                    let prev = level;
+                    level = a * y as f64 + (1.0 - a) * (level + trend);
+                    trend = b * (level - prev) + (1.0 - b) * trend;
+                }
+                (level, trend)
+            }
+        }
+    }
+}
+
+/// Predicted changes of a trend forecast on every row of `ds`, at its horizon.
+pub fn trend_deltas(ds: &Dataset, target: Target, trend: Trend) -> Vec<f64> {
+    let h = procperf_model::schema::HORIZONS[ds.horizon] as f64;
+    let t = target.index();
+    (0..ds.len())
+        .map(|i| {
+            let (level, slope) = trend.fit(&ds.past[i][t]);
+            let ahead = match target {
+                // The highest point of a line over steps 1..=H is at one of its ends.
+                Target::Rss => (level + slope).max(level + slope * h),
+                // The mean of the line over steps 1..=H is its value at the midpoint.
+                _ => level + slope * (h + 1.0) / 2.0,
+            };
+            ahead.max(0.0) - ds.levels[i][t] as f64
+        })
+        .collect()
+}
+
 /// The factor as the fraction people read (0.4 for 400 ‰).
 pub fn alpha_f64(a: BaseAlpha) -> f64 {
     f64::from(a.permille()) / 1000.0
@@ -48,13 +119,27 @@ pub fn alpha_from_f64(a: f64) -> Option<BaseAlpha> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn trends_extrapolate_a_straight_line_exactly() {
+        // Levels 0, 10, ..., 70: both trends continue the line at 10 per interval.
+        let past: Vec<i64> = (0..8).map(|i| 10 * i).collect();
+        let (level, slope) = Trend::Linear.fit(&past);
+        assert!((level - 70.0).abs() < 1e-9 && (slope - 10.0).abs() < 1e-9);
+        let (level, slope) = Trend::Holt.fit(&past);
+        assert!((level - 70.0).abs() < 1e-9 && (slope - 10.0).abs() < 1e-9);
+        // A step: the line leans towards it, Holt's level follows it part way.
+        let step = [0, 0, 0, 0, 0, 0, 0, 100];
+        let (level, slope) = Trend::Holt.fit(&step);
+        assert!((level - 40.0).abs() < 1e-9 && slope > 0.0);
+    }
+
     use super::*;
     use crate::dataset::build;
     use procperf_model::history::HISTORY_LEN;
 
     #[test]
     fn ewma_with_alpha_one_is_persistence() {
-        let ds = build(&crate::dataset::tests::synthetic(2, 1, 40), true);
+        let ds = build(&crate::dataset::tests::synthetic(2, 1, 40), true, 0);
         assert!(ewma_deltas(&ds, Target::Cpu, BaseAlpha::PERSISTENCE)
             .iter()
             .all(|&d| d == 0.0));
@@ -62,7 +147,7 @@ mod tests {
 
     #[test]
     fn ewma_is_the_window_ewma_of_each_row() {
-        let ds = build(&crate::dataset::tests::synthetic(2, 1, 40), true);
+        let ds = build(&crate::dataset::tests::synthetic(2, 1, 40), true, 0);
         let a = BaseAlpha::new(500).unwrap();
         let d = ewma_deltas(&ds, Target::Cpu, a);
         for (i, d) in d.iter().enumerate() {

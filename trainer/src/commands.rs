@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use procperf_model::blob::ModelRef;
-use procperf_model::forecast::{Forecast, Inputs, Predictions as ForecastRow};
-use procperf_model::schema::{Target, FEATURE_NAMES, HORIZON, N_FEATURES};
+use procperf_model::forecast::{AllPredictions as ForecastRow, Forecast, Inputs};
+use procperf_model::schema::{CsvValue, Target, FEATURE_NAMES, HORIZONS, N_FEATURES, N_HORIZONS};
 
 use crate::conformal::Interval;
 use crate::data::{read_samples, Samples};
@@ -73,38 +73,57 @@ fn typical_interval_ms(samples: &Samples) -> u32 {
 
 fn check_horizon(h: Option<usize>) -> Result<()> {
     match h {
-        Some(h) if h != HORIZON => bail!(
-            "--horizon {h}: this build's feature schema fixes the horizon at {HORIZON} intervals \
-             (procperf_model::schema::HORIZON, part of the schema id the kernel checks); \
-             change it there to train for another horizon"
+        Some(h) if !HORIZONS.contains(&h) => bail!(
+            "--horizon {h}: this build's feature schema fixes the horizons at {HORIZONS:?} \
+             intervals (procperf_model::schema::HORIZONS, part of the schema id the kernel \
+             checks); change them there to train for others"
         ),
         _ => Ok(()),
     }
 }
 
-/// Reads a capture and builds its supervised rows, failing clearly when there are none.
-pub fn load(path: &Path, with_targets: bool, quiet: bool) -> Result<(Samples, Dataset)> {
+/// Reads a capture and builds its supervised rows (targets at horizon index `horizon`), failing
+/// clearly when there are none.
+pub fn load(
+    path: &Path,
+    with_targets: bool,
+    horizon: usize,
+    quiet: bool,
+) -> Result<(Samples, Dataset)> {
     let samples = read_samples(path, !quiet)?;
     if samples.rows.is_empty() {
         bail!("reading {}: header only, no sample rows", path.display());
     }
-    let ds = dataset::build(&samples, with_targets);
+    let ds = rows_of(&samples, path, with_targets, horizon)?;
+    Ok((samples, ds))
+}
+
+/// The supervised rows of read samples at horizon index `horizon`, failing clearly when there
+/// are none.
+pub fn rows_of(
+    samples: &Samples,
+    path: &Path,
+    with_targets: bool,
+    horizon: usize,
+) -> Result<Dataset> {
+    let h = HORIZONS[horizon];
+    let ds = dataset::build(samples, with_targets, horizon);
     if ds.is_empty() {
         bail!(
             "{}: {} samples give no supervised rows: a row needs {} consecutive samples of one \
              process ({} of history{})",
             path.display(),
             samples.rows.len(),
-            procperf_model::history::HISTORY_LEN + if with_targets { HORIZON } else { 0 },
+            procperf_model::history::HISTORY_LEN + if with_targets { h } else { 0 },
             procperf_model::history::HISTORY_LEN,
             if with_targets {
-                format!(", {HORIZON} ahead")
+                format!(", {h} ahead unless the process exited")
             } else {
                 String::new()
             }
         );
     }
-    Ok((samples, ds))
+    Ok(ds)
 }
 
 /// The parts of one split with the models fitted on it and their test scores.
@@ -154,35 +173,41 @@ fn fit_split(
     })
 }
 
-/// `trainer fit`.
+/// `trainer fit`: the models of every horizon, each fitted and scored on its own split of the
+/// rows that have a target at that horizon.
 pub fn fit(opts: &FitOptions) -> Result<FitReport> {
     check_horizon(opts.horizon)?;
     if opts.targets.is_empty() {
         bail!("no target to fit");
     }
-    let (samples, ds) = load(&opts.data, true, opts.quiet)?;
-    let split = dataset::split(&ds, opts.split, opts.seed)?;
-    let SplitFit {
-        train,
-        cal,
-        test,
-        fits,
-        scores,
-    } = fit_split(&ds, &split, &opts.targets, &opts.params, opts.quiet)?;
-
+    let samples = read_samples(&opts.data, !opts.quiet)?;
+    if samples.rows.is_empty() {
+        bail!(
+            "reading {}: header only, no sample rows",
+            opts.data.display()
+        );
+    }
+    let mut per_horizon = Vec::new();
+    for h in 0..N_HORIZONS {
+        let ds = rows_of(&samples, &opts.data, true, h)?;
+        let split = dataset::split(&ds, opts.split, opts.seed)?;
+        let fitted = fit_split(&ds, &split, &opts.targets, &opts.params, opts.quiet)?;
+        per_horizon.push((ds, fitted));
+    }
+    let (ds, first) = &per_horizon[0];
     if let Some(dir) = &opts.save_matrix {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        save_matrix(&dir.join("train.csv"), &train)?;
-        save_matrix(&dir.join("calibration.csv"), &cal)?;
-        save_matrix(&dir.join("test.csv"), &test)?;
+        save_matrix(&dir.join("train.csv"), &first.train)?;
+        save_matrix(&dir.join("calibration.csv"), &first.cal)?;
+        save_matrix(&dir.join("test.csv"), &first.test)?;
     }
 
     let cv = match opts.folds {
         Some(k) => {
-            let folds = dataset::folds(&ds, opts.split, k, opts.seed)?;
+            let folds = dataset::folds(ds, opts.split, k, opts.seed)?;
             let mut per_fold = Vec::new();
             for f in &folds {
-                per_fold.push(fit_split(&ds, f, &opts.targets, &opts.params, opts.quiet)?.scores);
+                per_fold.push(fit_split(ds, f, &opts.targets, &opts.params, opts.quiet)?.scores);
             }
             Some(CvSummary { folds: k, per_fold })
         }
@@ -191,53 +216,31 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
 
     let file = opts.data.display().to_string();
     let interval_ms = typical_interval_ms(&samples);
+    let fits: Vec<&TargetFit> = per_horizon.iter().flat_map(|(_, f)| &f.fits).collect();
+    let scores: Vec<TargetScores> = per_horizon
+        .iter()
+        .flat_map(|(_, f)| f.scores.iter().cloned())
+        .collect();
     let model = export::model_f64(
-        &fits,
+        fits.iter().copied(),
         interval_ms,
         opts.params.coverage,
         export::metadata_text(&file, &scores),
     );
-    let (bytes, qerr) = export::quantise(&model, &test)?;
+    // Quantisation is checked on every horizon's test rows.
+    let mut test_rows = Dataset::default();
+    for (_, f) in &per_horizon {
+        test_rows.x.extend_from_slice(&f.test.x);
+        test_rows.meta.extend_from_slice(&f.test.meta);
+    }
+    let (bytes, qerr) = export::quantise(&model, &test_rows)?;
 
     let mut details = Vec::new();
-    for (fit, s) in fits.iter().zip(&scores) {
-        let active: Vec<usize> = (0..test.len()).filter(|&i| test.is_active(i)).collect();
-        let mae_active = |deltas: &[f64]| -> Option<f64> {
-            if active.is_empty() {
-                return None;
-            }
-            let e: f64 = active
-                .iter()
-                .map(|&i| {
-                    let lvl = test.level(i, fit.target) as f64;
-                    ((lvl + deltas[i]).max(0.0) - test.truth_level(i, fit.target)).abs()
-                })
-                .sum();
-            Some(e / active.len() as f64)
-        };
-        let q = qerr.iter().find(|(t, _)| *t == fit.target).map(|(_, e)| *e);
-        details.push(TargetDetails {
-            target: fit.target.name().into(),
-            ewma_alpha: crate::baseline::alpha_f64(fit.ewma_alpha),
-            base_alpha: crate::baseline::alpha_f64(fit.base),
-            train_mean_delta: fit.train_mean,
-            preprocessing: fit.pipeline.report.clone(),
-            linear_mae_active_clipped: mae_active(&fit.clipped_linear_deltas(&test)),
-            linear_mae_active_exported: s.model("linear").and_then(|m| m.active).map(|m| m.mae),
-            top_features: fit.importances.iter().take(10).cloned().collect(),
-            linear_fit_s: fit.linear_fit_s,
-            forest_fit_s: fit.forest_fit_s,
-            forest_nodes: fit.forest.trees.iter().map(|t| t.nodes.len()).sum(),
-            binning_s: fit.binning_s,
-            shrink_linear: fit.shrink_linear,
-            shrink_forest: fit.shrink_forest,
-            linear_r2_change: r2_change(&test, fit.target, &fit.linear_changes(&test)),
-            forest_r2_change: r2_change(&test, fit.target, &fit.forest_changes(&test)),
-            quant_max_abs_err_linear: q.map(|e| e.linear_max),
-            quant_mean_abs_err_linear: q.map(|e| e.linear_mean),
-            quant_max_abs_err_forest: q.map(|e| e.forest_max),
-            quant_mean_abs_err_forest: q.map(|e| e.forest_mean),
-        });
+    for (_, split) in &per_horizon {
+        let test = &split.test;
+        for (fit, s) in split.fits.iter().zip(&split.scores) {
+            details.push(target_details(fit, s, test, &qerr));
+        }
     }
 
     let params = serde_json::json!({
@@ -252,7 +255,7 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
         schema_id: export::schema_id_hex(),
         n_features: N_FEATURES,
         feature_names: export::feature_names(),
-        horizon: HORIZON,
+        horizons: HORIZONS.to_vec(),
         interval_ms,
         coverage_permille: model.coverage_permille,
         targets: opts.targets.iter().map(|t| t.name().to_owned()).collect(),
@@ -261,6 +264,7 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             .iter()
             .map(|f| BaselineParams {
                 target: f.target.name().into(),
+                horizon: HORIZONS[f.horizon],
                 ewma_alpha: crate::baseline::alpha_f64(f.ewma_alpha),
                 train_mean_delta: f.train_mean,
             })
@@ -268,11 +272,11 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
         blob_bytes: bytes.len(),
         forest_nodes: details
             .iter()
-            .map(|d| (d.target.clone(), d.forest_nodes))
+            .map(|d| (format!("{}@{}", d.target, d.horizon), d.forest_nodes))
             .collect(),
         quantisation: qerr
             .iter()
-            .map(|(t, e)| (t.name().to_owned(), *e))
+            .map(|((h, t), e)| (export::head_name(*h, *t), *e))
             .collect(),
         metrics_summary: scores.iter().map(summary_json).collect(),
         trained_on: file.clone(),
@@ -286,12 +290,12 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             processes: ds.n_processes,
             runs: ds.n_runs,
             supervised_rows: ds.len(),
-            train_rows: train.len(),
-            calibration_rows: cal.len(),
-            test_rows: test.len(),
+            train_rows: first.train.len(),
+            calibration_rows: first.cal.len(),
+            test_rows: first.test.len(),
             split: format!("{:?}", opts.split).to_lowercase(),
         },
-        horizon: HORIZON,
+        horizons: HORIZONS.to_vec(),
         params,
         scores,
         details,
@@ -304,6 +308,56 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
     Ok(report)
 }
 
+/// A fitted target's details beyond its scores, on its test rows.
+fn target_details(
+    fit: &TargetFit,
+    s: &TargetScores,
+    test: &Dataset,
+    qerr: &export::TargetErrors,
+) -> TargetDetails {
+    let active: Vec<usize> = (0..test.len()).filter(|&i| test.is_active(i)).collect();
+    let mae_active = |deltas: &[f64]| -> Option<f64> {
+        if active.is_empty() {
+            return None;
+        }
+        let e: f64 = active
+            .iter()
+            .map(|&i| {
+                let lvl = test.level(i, fit.target) as f64;
+                ((lvl + deltas[i]).max(0.0) - test.truth_level(i, fit.target)).abs()
+            })
+            .sum();
+        Some(e / active.len() as f64)
+    };
+    let q = qerr
+        .iter()
+        .find(|(k, _)| *k == (fit.horizon, fit.target))
+        .map(|(_, e)| *e);
+    TargetDetails {
+        target: fit.target.name().into(),
+        horizon: HORIZONS[fit.horizon],
+        ewma_alpha: crate::baseline::alpha_f64(fit.ewma_alpha),
+        base_alpha: crate::baseline::alpha_f64(fit.base),
+        train_mean_delta: fit.train_mean,
+        preprocessing: fit.pipeline.report.clone(),
+        linear_mae_active_clipped: mae_active(&fit.clipped_linear_deltas(test)),
+        linear_mae_active_exported: s.model("linear").and_then(|m| m.active).map(|m| m.mae),
+        top_features: fit.importances.iter().take(10).cloned().collect(),
+        linear_fit_s: fit.linear_fit_s,
+        forest_fit_s: fit.forest_fit_s,
+        forest_nodes: fit.forest.trees.iter().map(|t| t.nodes.len()).sum(),
+        binning_s: fit.binning_s,
+        shrink_linear: fit.shrink_linear,
+        shrink_forest: fit.shrink_forest,
+        linear_r2_change: r2_change(test, fit.target, &fit.linear_changes(test)),
+        forest_r2_change: r2_change(test, fit.target, &fit.forest_changes(test)),
+        quant_max_abs_err_linear: q.map(|e| e.linear_max),
+        quant_mean_abs_err_linear: q.map(|e| e.linear_mean),
+        quant_max_abs_err_forest: q.map(|e| e.forest_max),
+        quant_mean_abs_err_forest: q.map(|e| e.forest_mean),
+    }
+}
+
 fn r2_change(ds: &Dataset, t: Target, pred: &[f64]) -> f64 {
     crate::metrics::score(&ds.y(t), pred)
         .map(|s| s.r2)
@@ -314,6 +368,7 @@ fn summary_json(s: &TargetScores) -> serde_json::Value {
     let mae = |m: &str| s.model(m).and_then(|m| m.active).map(|x| x.mae);
     serde_json::json!({
         "target": s.target,
+        "horizon": s.horizon,
         "active_rows": s.active_rows,
         "mae_active": {
             "persistence": mae("persistence"), "ewma": mae("ewma"), "mean": mae("mean"),
@@ -374,24 +429,32 @@ pub(crate) fn blob_published(model: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecast
             if !ds.continues_run(i) {
                 state = Forecast::new();
             }
+            let mut bases = [[0; procperf_model::schema::N_TARGETS]; N_HORIZONS];
+            for (h, b) in bases.iter_mut().enumerate() {
+                *b = model.base_levels(h, &ds.past[i]);
+            }
             let inputs = Inputs {
                 features: *ds.row(i),
-                bases: model.base_levels(&ds.past[i]),
+                bases,
             };
             state.step(ds.levels[i], ds.outcomes[i], inputs, |x| {
-                model.predict_all(&x.features, &x.bases)
+                model.predict_horizons(&x.features, &x.bases)
             });
             state.published().copied().unwrap_or_default()
         })
         .collect()
 }
 
-/// One target's `(linear, forest, lo, hi)` levels per row of [`blob_published`]; `None` if the
-/// model has no such target.
-pub(crate) fn target_column(rows: &[ForecastRow], target: Target) -> Option<Vec<[i64; 4]>> {
+/// One target's `(linear, forest, lo, hi)` levels at horizon index `h` per row of
+/// [`blob_published`]; `None` if the model has no such target there.
+pub(crate) fn target_column(
+    rows: &[ForecastRow],
+    h: usize,
+    target: Target,
+) -> Option<Vec<[i64; 4]>> {
     let t = target.index();
     rows.iter()
-        .map(|r| r[t].map(|p| [p.linear, p.forest, p.forest_lo, p.forest_hi]))
+        .map(|r| r[h][t].map(|p| [p.linear, p.forest, p.forest_lo, p.forest_hi]))
         .collect()
 }
 
@@ -399,25 +462,15 @@ pub(crate) fn target_column(rows: &[ForecastRow], target: Target) -> Option<Vec<
 pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Result<usize> {
     let bytes = export::read_blob(blob)?;
     let model = export::parse_blob(&bytes, blob)?;
-    let (_, ds) = load(data, false, quiet)?;
-    let targets: Vec<Target> = Target::ALL
-        .into_iter()
-        .filter(|t| model.target(*t).is_some())
-        .collect();
+    let (_, ds) = load(data, false, 0, quiet)?;
     let published = blob_published(&model, &ds);
-    let preds: Vec<Vec<[i64; 4]>> = targets
-        .iter()
-        .map(|t| target_column(&published, *t).expect("present"))
-        .collect();
+    // The kernel's predictions.csv columns: every target at every horizon (a head the model
+    // lacks prints zeros there as well).
+    let columns: Vec<_> = procperf_model::schema::csv_columns().collect();
     let mut header: Vec<String> = vec!["t_ms".into(), "pid".into(), "comm".into()];
-    for t in &targets {
-        for col in ["current", "linear", "forest", "lo", "hi"] {
-            header.push(format!("{}_{col}", t.name()));
-        }
-    }
+    header.extend(columns.iter().map(|c| c.to_string()));
     writeln!(out, "{}", header.join(","))?;
-    for i in 0..ds.len() {
-        let m = &ds.meta[i];
+    for (i, (m, row)) in ds.meta.iter().zip(&published).enumerate() {
         write!(
             out,
             "{},{},{}",
@@ -425,9 +478,16 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
             m.pid,
             crate::data::clean_comm(&ds.comms[m.comm as usize])
         )?;
-        for (t, p) in targets.iter().zip(&preds) {
-            let [lin, forest, lo, hi] = p[i];
-            write!(out, ",{},{lin},{forest},{lo},{hi}", ds.level(i, *t))?;
+        for c in &columns {
+            let p = |h: usize| row[h][c.target.index()].unwrap_or_default();
+            let v = match c.value {
+                CsvValue::Current => ds.level(i, c.target),
+                CsvValue::Linear(h) => p(h).linear,
+                CsvValue::Forest(h) => p(h).forest,
+                CsvValue::Lo(h) => p(h).forest_lo,
+                CsvValue::Hi(h) => p(h).forest_hi,
+            };
+            write!(out, ",{v}")?;
         }
         writeln!(out)?;
     }
@@ -435,88 +495,112 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
     Ok(ds.len())
 }
 
-/// `trainer eval`: scores a blob's fixed-point predictions on every supervised row of a capture,
-/// beside persistence and, when the manifest is beside the blob, the training mean and EWMA.
+/// Scores of one head (target `t` at horizon index `h`) of a blob on `ds`, whose published
+/// forecasts are `rows`.
+fn score_head(
+    model: &ModelRef<'_>,
+    ds: &Dataset,
+    rows: &[ForecastRow],
+    manifest: Option<&Manifest>,
+    h: usize,
+    t: Target,
+    tm: &procperf_model::blob::TargetModelRef<'_>,
+) -> TargetScores {
+    // Predicted changes from the current level straight from the fixed-point evaluators plus the
+    // blob's base (evaluate() clamps levels at 0 as ModelRef::predict does, and needs the
+    // unclamped change for the band).
+    let lin_raw: Vec<f64> = (0..ds.len())
+        .map(|i| ds.base_delta(i, t, tm.base) + tm.linear.predict_delta(ds.row(i)) as f64)
+        .collect();
+    let forest_alone: Vec<f64> = (0..ds.len())
+        .map(|i| ds.base_delta(i, t, tm.base) + tm.forest.predict_delta(ds.row(i)) as f64)
+        .collect();
+    // What the kernel publishes: at the shortest horizon the forest blended with persistence and
+    // the base, per run; at the others the forest.
+    let published = target_column(rows, h, t).expect("target present");
+    let forest: Vec<f64> = published
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p[1] - ds.level(i, t)) as f64)
+        .collect();
+    let bands: Vec<[f64; 2]> = published
+        .iter()
+        .map(|p| [p[2] as f64, p[3] as f64])
+        .collect();
+    let iv = |o: procperf_model::blob::IntervalOffsets| Interval {
+        lo: o.lo as f64,
+        hi: o.hi as f64,
+        nominal: model.coverage_permille() as f64 / 1000.0,
+        n: 0,
+    };
+    let plain = |name: &str, deltas: Vec<f64>| Predictions {
+        model: name.into(),
+        deltas,
+        interval: None,
+        bands: None,
+    };
+    let mut preds = vec![plain("persistence", vec![0.0; ds.len()])];
+    let horizon = HORIZONS[h];
+    // Manifests of single-horizon models have no horizon per baseline: theirs is the first.
+    if let Some(b) = manifest.and_then(|m| {
+        m.baselines
+            .iter()
+            .find(|b| b.target == t.name() && (b.horizon == horizon || b.horizon == 0 && h == 0))
+    }) {
+        preds.push(plain("mean", vec![b.train_mean_delta; ds.len()]));
+        if let Some(a) = crate::baseline::alpha_from_f64(b.ewma_alpha) {
+            preds.push(plain("ewma", crate::baseline::ewma_deltas(ds, t, a)));
+        }
+    }
+    for trend in crate::baseline::Trend::ALL {
+        preds.push(plain(
+            trend.name(),
+            crate::baseline::trend_deltas(ds, t, trend),
+        ));
+    }
+    preds.push(Predictions {
+        model: "linear".into(),
+        deltas: lin_raw,
+        interval: Some(iv(tm.linear_interval)),
+        bands: None,
+    });
+    preds.push(Predictions {
+        model: "forest".into(),
+        deltas: forest,
+        interval: Some(iv(tm.forest_interval)),
+        bands: Some(bands),
+    });
+    preds.push(Predictions {
+        model: "forest_alone".into(),
+        deltas: forest_alone,
+        interval: Some(iv(tm.forest_interval)),
+        bands: None,
+    });
+    evaluate(ds, t, &preds)
+}
+
+/// `trainer eval`: scores a blob's fixed-point predictions at every horizon on every supervised
+/// row of a capture, beside persistence and, when the manifest is beside the blob, the training
+/// mean and EWMA.
 pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<TargetScores>)> {
     let bytes = export::read_blob(blob)?;
     let model = export::parse_blob(&bytes, blob)?;
     let manifest = export::read_manifest(blob);
-    let (samples, ds) = load(data, true, quiet)?;
+    let samples = read_samples(data, !quiet)?;
     let mut all = Vec::new();
-    let rows = blob_published(&model, &ds);
-    for t in Target::ALL {
-        let Some(tm) = model.target(t) else { continue };
-        // Predicted changes from the current level straight from the fixed-point evaluators plus
-        // the blob's base (evaluate() clamps levels at 0 as ModelRef::predict does, and needs the
-        // unclamped change for the band).
-        let lin_raw: Vec<f64> = (0..ds.len())
-            .map(|i| ds.base_delta(i, t, tm.base) + tm.linear.predict_delta(ds.row(i)) as f64)
-            .collect();
-        let forest_alone: Vec<f64> = (0..ds.len())
-            .map(|i| ds.base_delta(i, t, tm.base) + tm.forest.predict_delta(ds.row(i)) as f64)
-            .collect();
-        // What the kernel publishes: the forest blended with persistence and the base, per run.
-        let published = target_column(&rows, t).expect("target present");
-        let forest: Vec<f64> = published
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p[1] - ds.level(i, t)) as f64)
-            .collect();
-        let bands: Vec<[f64; 2]> = published
-            .iter()
-            .map(|p| [p[2] as f64, p[3] as f64])
-            .collect();
-        let iv = |o: procperf_model::blob::IntervalOffsets| Interval {
-            lo: o.lo as f64,
-            hi: o.hi as f64,
-            nominal: model.coverage_permille() as f64 / 1000.0,
-            n: 0,
-        };
-        let mut preds = vec![Predictions {
-            model: "persistence".into(),
-            deltas: vec![0.0; ds.len()],
-            interval: None,
-            bands: None,
-        }];
-        if let Some(b) = manifest
-            .as_ref()
-            .and_then(|m| m.baselines.iter().find(|b| b.target == t.name()))
-        {
-            preds.push(Predictions {
-                model: "mean".into(),
-                deltas: vec![b.train_mean_delta; ds.len()],
-                interval: None,
-                bands: None,
-            });
-            if let Some(a) = crate::baseline::alpha_from_f64(b.ewma_alpha) {
-                preds.push(Predictions {
-                    model: "ewma".into(),
-                    deltas: crate::baseline::ewma_deltas(&ds, t, a),
-                    interval: None,
-                    bands: None,
-                });
-            }
+    let mut first = None;
+    for h in (0..N_HORIZONS).filter(|&h| model.has_horizon(h)) {
+        let ds = rows_of(&samples, data, true, h)?;
+        let rows = blob_published(&model, &ds);
+        for t in Target::ALL {
+            let Some(tm) = model.target(h, t) else {
+                continue;
+            };
+            all.push(score_head(&model, &ds, &rows, manifest.as_ref(), h, t, tm));
         }
-        preds.push(Predictions {
-            model: "linear".into(),
-            deltas: lin_raw,
-            interval: Some(iv(tm.linear_interval)),
-            bands: None,
-        });
-        preds.push(Predictions {
-            model: "forest".into(),
-            deltas: forest,
-            interval: Some(iv(tm.forest_interval)),
-            bands: Some(bands),
-        });
-        preds.push(Predictions {
-            model: "forest_alone".into(),
-            deltas: forest_alone,
-            interval: Some(iv(tm.forest_interval)),
-            bands: None,
-        });
-        all.push(evaluate(&ds, t, &preds));
+        first.get_or_insert(ds);
     }
+    let ds = first.context("the blob has no model")?;
     let summary = DataSummary {
         file: data.display().to_string(),
         samples: samples.rows.len(),

@@ -4,7 +4,10 @@
 //! reused pid is a new process — and each process's samples are cut into runs of consecutive
 //! intervals: a gap (an interval missing from the stream) ends a run. Each run goes through the
 //! model crate's [`window::for_each_training_row`], which computes the features at `t` and the
-//! targets from the next `HORIZON` samples. This module never computes a feature or a target.
+//! targets from the next `H` samples, for one horizon `H` of `HORIZONS` per data set. A process
+//! whose last sample is before the capture's last pass exited: its rows near the end keep their
+//! targets, with the intervals after the exit counted as 0. This module never computes a feature
+//! or a target.
 //!
 //! Splits keep whole groups on one side: by default every row of a command name (`comm`) is in
 //! train or in test, never both, so a model is scored on programs it has not seen; `--split time`
@@ -16,7 +19,7 @@ use anyhow::{bail, Result};
 use procperf_model::features::ACTIVE_CPU_PERMILLE;
 use procperf_model::history::HISTORY_LEN;
 use procperf_model::sample::RawSample;
-use procperf_model::schema::{Target, HORIZON, N_FEATURES, N_TARGETS};
+use procperf_model::schema::{Target, HORIZONS, N_FEATURES, N_TARGETS};
 use procperf_model::target::BaseAlpha;
 use procperf_model::window;
 
@@ -49,14 +52,16 @@ pub struct RowMeta {
 /// Supervised rows: features, current levels and learned targets from the model crate.
 #[derive(Clone, Debug, Default)]
 pub struct Dataset {
+    /// Index into `HORIZONS` of the horizon the targets are at.
+    pub horizon: usize,
     /// Row-major, `N_FEATURES` per row.
     pub x: Vec<i32>,
     pub levels: Vec<[i64; N_TARGETS]>,
     /// Each target's level in each slot of the row's window (what base levels come from).
     pub past: Vec<[[i64; HISTORY_LEN]; N_TARGETS]>,
     pub targets: Vec<[i32; N_TARGETS]>,
-    /// Each target's mean level over the row's newest `HORIZON` samples: the outcome of the
-    /// forecasts made `HORIZON` rows earlier (`procperf_model::target::outcome_levels`).
+    /// Each target's level over the row's newest `HORIZON` samples: the outcome of the shortest
+    /// horizon's forecasts made `HORIZON` rows earlier (`procperf_model::target::outcome_levels`).
     pub outcomes: Vec<[i64; N_TARGETS]>,
     pub meta: Vec<RowMeta>,
     pub comms: Vec<String>,
@@ -127,6 +132,7 @@ impl Dataset {
             x.extend_from_slice(self.row(i));
         }
         Dataset {
+            horizon: self.horizon,
             x,
             levels: idx.iter().map(|&i| self.levels[i]).collect(),
             past: idx.iter().map(|&i| self.past[i]).collect(),
@@ -148,10 +154,17 @@ fn consecutive(prev_t_ms: u64, next_t_ms: u64, next_interval_ns: u64) -> bool {
     dt_ms > 0 && (dt_ms - iv_ms).abs() * 2 <= iv_ms.max(2)
 }
 
-/// Builds supervised rows from samples. `with_targets = false` gives feature rows up to each
-/// run's last sample (targets zero), for prediction.
-pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
+/// Builds supervised rows from samples with targets at `HORIZONS[horizon]`. `with_targets =
+/// false` gives feature rows up to each run's last sample (targets zero), for prediction.
+pub fn build(samples: &Samples, with_targets: bool, horizon: usize) -> Dataset {
     let rows = &samples.rows;
+    // The capture's last pass: a process seen last before it exited (half an interval of slack
+    // for collectors that read the clock per process).
+    let last_t_ms = rows.iter().map(|r| r.t_ms).max().unwrap_or(0);
+    let exited = |i: usize| {
+        let r = &rows[i];
+        r.t_ms + (r.sample.interval_ns / 2_000_000).max(1) < last_t_ms
+    };
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&i| (rows[i].pid, rows[i].t_ms, i));
 
@@ -173,6 +186,7 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
     }
 
     let mut ds = Dataset {
+        horizon,
         comms: samples.comms.clone(),
         n_processes: processes.len(),
         ..Default::default()
@@ -197,11 +211,16 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
             let run = ds.n_runs as u32;
             ds.n_runs += 1;
             let mut emit = |r: &window::Row<'_>| {
+                let targets = match r.targets[horizon] {
+                    Some(t) => t,
+                    None if !with_targets => [0; N_TARGETS],
+                    None => return,
+                };
                 let src = &rows[run_rows[r.end]];
                 ds.x.extend_from_slice(r.features);
                 ds.levels.push(*r.levels);
                 ds.past.push(*r.past);
-                ds.targets.push(*r.targets);
+                ds.targets.push(targets);
                 ds.outcomes.push(*r.outcome);
                 ds.meta.push(RowMeta {
                     t_ms: src.t_ms,
@@ -214,7 +233,10 @@ pub fn build(samples: &Samples, with_targets: bool) -> Dataset {
                 });
             };
             if with_targets {
-                window::for_each_training_row(&run_samples, &mut emit);
+                // Only the process's last run can end in its exit; a run cut by a missing
+                // interval continues after it.
+                let exit = k == proc_rows.len() && exited(proc_rows[k - 1]);
+                window::for_each_training_row(&run_samples, exit, &mut emit);
             } else {
                 window::for_each_feature_row(&run_samples, &mut emit);
             }
@@ -373,7 +395,7 @@ fn time_cuts(ds: &Dataset, idx: &[usize], fractions: &[f64]) -> Vec<u64> {
 }
 
 fn purge_ms(ds: &Dataset) -> u64 {
-    typical_interval_ms(ds) * (HORIZON as u64 + 1)
+    typical_interval_ms(ds) * (HORIZONS[ds.horizon] as u64 + 1)
 }
 
 /// Train / calibration / test split of all rows.
@@ -432,9 +454,9 @@ fn check_split(ds: &Dataset, s: &Split) -> Result<()> {
                 ds.n_processes,
                 groups(&(0..ds.len()).collect::<Vec<_>>()),
                 part.len(),
-                HISTORY_LEN + HORIZON,
+                HISTORY_LEN + HORIZONS[ds.horizon],
                 HISTORY_LEN,
-                HORIZON
+                HORIZONS[ds.horizon]
             );
         }
     }
@@ -565,7 +587,7 @@ pub(crate) mod tests {
                 r.sample.net_rx_bytes = 50_000 * (r.t_ms / 1000 % 3);
             }
         }
-        let ds = build(&s, true);
+        let ds = build(&s, true, 0);
         for seed in 0..10 {
             let sp = split(&ds, SplitBy::Group, seed).unwrap();
             for (name, part) in [
@@ -581,20 +603,37 @@ pub(crate) mod tests {
 
     #[test]
     fn one_process_without_gaps_gives_one_run_of_windowed_rows() {
-        let ds = build(&synthetic(1, 1, 30), true);
+        let ds = build(&synthetic(1, 1, 30), true, 0);
         assert_eq!(ds.n_runs, 1);
-        assert_eq!(ds.len(), window::n_training_rows(30));
+        assert_eq!(ds.len(), window::n_training_rows(30, false));
+        // At the long horizon, rows need a minute ahead: 30 samples have none.
+        assert_eq!(build(&synthetic(1, 1, 30), true, 1).len(), 0);
+    }
+
+    #[test]
+    fn a_process_that_exits_early_keeps_rows_to_its_end() {
+        // Process 1 stops at second 20 while process 0 runs to 40: it exited.
+        let mut s = synthetic(2, 2, 40);
+        s.rows.retain(|r| r.pid == 100 || r.t_ms <= 20_500);
+        let ds = build(&s, true, 1);
+        let exited: Vec<_> = ds.meta.iter().filter(|m| m.pid == 101).collect();
+        assert_eq!(exited.len(), window::n_training_rows(20, true));
+        // The one alive to the end has no minute ahead.
+        assert!(ds.meta.iter().all(|m| m.pid == 101));
+        // Its last row: nothing ahead but the exit.
+        let last = ds.len() - 1;
+        assert_eq!(ds.truth_level(last, Target::Cpu), 0.0);
     }
 
     #[test]
     fn missing_interval_cuts_the_run() {
         let mut s = synthetic(1, 1, 40);
         s.rows.remove(20);
-        let ds = build(&s, true);
+        let ds = build(&s, true, 0);
         assert_eq!(ds.n_runs, 2);
         assert_eq!(
             ds.len(),
-            window::n_training_rows(20) + window::n_training_rows(19)
+            window::n_training_rows(20, false) + window::n_training_rows(19, false)
         );
     }
 
@@ -604,14 +643,14 @@ pub(crate) mod tests {
         for r in s.rows.iter_mut().skip(20) {
             r.sample.age_ms = r.t_ms - 20_000; // started at t = 20 s
         }
-        let ds = build(&s, true);
+        let ds = build(&s, true, 0);
         assert_eq!(ds.n_processes, 2);
     }
 
     proptest! {
         #[test]
         fn group_split_never_puts_a_comm_on_both_sides(seed in any::<u64>(), comms in 4u32..12) {
-            let ds = build(&synthetic(24, comms, 30), true);
+            let ds = build(&synthetic(24, comms, 30), true, 0);
             let s = split(&ds, SplitBy::Group, seed).unwrap();
             let side = |v: &[usize]| v.iter().map(|&i| ds.meta[i].group).collect::<std::collections::HashSet<_>>();
             let (tr, ca, te) = (side(&s.train), side(&s.calibration), side(&s.test));
@@ -621,7 +660,7 @@ pub(crate) mod tests {
 
         #[test]
         fn group_folds_partition_rows_and_keep_comms_apart(seed in any::<u64>(), k in 2usize..4) {
-            let ds = build(&synthetic(24, 12, 30), true);
+            let ds = build(&synthetic(24, 12, 30), true, 0);
             let fs = folds(&ds, SplitBy::Group, k, seed).unwrap();
             let mut tested: Vec<usize> = fs.iter().flat_map(|f| f.test.iter().copied()).collect();
             tested.sort_unstable();
@@ -635,7 +674,7 @@ pub(crate) mod tests {
 
     #[test]
     fn time_split_targets_never_reach_into_the_test_block() {
-        let ds = build(&synthetic(4, 2, 200), true);
+        let ds = build(&synthetic(4, 2, 200), true, 0);
         let s = split(&ds, SplitBy::Time, 0).unwrap();
         let first_test = s.test.iter().map(|&i| ds.meta[i].t_ms).min().unwrap();
         let last_train = s
@@ -645,12 +684,12 @@ pub(crate) mod tests {
             .map(|&i| ds.meta[i].t_ms)
             .max()
             .unwrap();
-        assert!(last_train + HORIZON as u64 * 1000 < first_test);
+        assert!(last_train + procperf_model::schema::HORIZON as u64 * 1000 < first_test);
     }
 
     #[test]
     fn too_few_rows_is_an_error_that_says_why() {
-        let ds = build(&synthetic(1, 1, 20), true);
+        let ds = build(&synthetic(1, 1, 20), true, 0);
         let e = split(&ds, SplitBy::Group, 0).unwrap_err().to_string();
         assert!(e.contains("too few rows for the split"), "{e}");
     }

@@ -125,6 +125,9 @@ pub struct ModelScores {
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TargetScores {
     pub target: String,
+    /// Intervals ahead the scored forecasts are for.
+    #[serde(default)]
+    pub horizon: usize,
     pub unit: String,
     pub rows: usize,
     pub active_rows: usize,
@@ -235,6 +238,7 @@ pub fn evaluate(ds: &Dataset, target: Target, preds: &[Predictions]) -> TargetSc
         .collect();
     TargetScores {
         target: target.name().to_owned(),
+        horizon: procperf_model::schema::HORIZONS[ds.horizon],
         unit: target.unit().to_owned(),
         rows: n,
         active_rows: active.iter().filter(|a| **a).count(),

@@ -9,10 +9,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use procperf_model::blob::{parse, ModelRef, MAX_METADATA_LEN};
+use procperf_model::blob::{parse, ModelRef, MAX_METADATA_LEN, N_HEADS};
 use procperf_model::float::{features_f64, ModelF64, TargetModelF64};
 use procperf_model::quantize::{forest_error_bound, measure_error, LINEAR_MAX_ABS_ERROR};
-use procperf_model::schema::{Target, FEATURE_NAMES, HORIZON, N_FEATURES, N_TARGETS, SCHEMA_ID};
+use procperf_model::schema::{Target, FEATURE_NAMES, HORIZONS, N_FEATURES, N_TARGETS, SCHEMA_ID};
 
 use crate::dataset::Dataset;
 use crate::evaluate::TargetScores;
@@ -33,6 +33,9 @@ pub struct QuantError {
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct BaselineParams {
     pub target: String,
+    /// Intervals ahead (one of `HORIZONS`).
+    #[serde(default)]
+    pub horizon: usize,
     pub ewma_alpha: f64,
     pub train_mean_delta: f64,
 }
@@ -43,13 +46,15 @@ pub struct Manifest {
     pub schema_id: String,
     pub n_features: usize,
     pub feature_names: Vec<String>,
-    pub horizon: usize,
+    /// Intervals ahead of each horizon the blob has models for.
+    pub horizons: Vec<usize>,
     pub interval_ms: u32,
     pub coverage_permille: u16,
     pub targets: Vec<String>,
     pub params: serde_json::Value,
     pub baselines: Vec<BaselineParams>,
     pub blob_bytes: usize,
+    /// Per head (`cpu@60`): forest nodes and quantisation errors.
     pub forest_nodes: Vec<(String, usize)>,
     pub quantisation: Vec<(String, QuantError)>,
     /// Active-row MAE per target and model on the test part, and ratios to the baselines.
@@ -59,8 +64,10 @@ pub struct Manifest {
 
 /// Short text for the blob's metadata section (at most [`MAX_METADATA_LEN`] bytes).
 pub fn metadata_text(data_file: &str, scores: &[TargetScores]) -> String {
-    let mut s =
-        format!("procperf trainer; data {data_file}; horizon {HORIZON}; test MAE active rows:");
+    let mut s = format!(
+        "procperf trainer; data {data_file}; horizons {:?}; test MAE active rows:",
+        HORIZONS
+    );
     for t in scores {
         let mae = |m: &str| {
             t.model(m)
@@ -69,8 +76,9 @@ pub fn metadata_text(data_file: &str, scores: &[TargetScores]) -> String {
                 .unwrap_or(f64::NAN)
         };
         s.push_str(&format!(
-            " {} forest {:.1} linear {:.1} persistence {:.1} ewma {:.1};",
+            " {}@{} forest {:.1} linear {:.1} persistence {:.1} ewma {:.1};",
             t.target,
+            t.horizon,
             mae("forest"),
             mae("linear"),
             mae("persistence"),
@@ -88,15 +96,15 @@ pub fn metadata_text(data_file: &str, scores: &[TargetScores]) -> String {
 }
 
 /// The float model of all fitted targets.
-pub fn model_f64(
-    fits: &[TargetFit],
+pub fn model_f64<'a>(
+    fits: impl IntoIterator<Item = &'a TargetFit>,
     interval_ms: u32,
     coverage: f64,
     metadata: String,
 ) -> ModelF64 {
-    let mut targets: [Option<TargetModelF64>; N_TARGETS] = Default::default();
+    let mut heads: [Option<TargetModelF64>; N_HEADS] = Default::default();
     for f in fits {
-        targets[f.target.index()] = Some(TargetModelF64 {
+        heads[f.horizon * N_TARGETS + f.target.index()] = Some(TargetModelF64 {
             base: f.base,
             linear: f.linear.clone(),
             forest: f.forest.clone(),
@@ -105,13 +113,18 @@ pub fn model_f64(
     ModelF64 {
         interval_ms: interval_ms.max(1),
         coverage_permille: ((coverage * 1000.0).round() as u16).clamp(1, 999),
-        targets,
+        heads,
         metadata,
     }
 }
 
-/// Measured quantisation error per exported target.
-pub type TargetErrors = Vec<(Target, QuantError)>;
+/// Measured quantisation error per exported head: (horizon index, target).
+pub type TargetErrors = Vec<((usize, Target), QuantError)>;
+
+/// `cpu@60`: a head's name in reports and the manifest.
+pub fn head_name(horizon: usize, target: Target) -> String {
+    format!("{}@{}", target.name(), HORIZONS[horizon])
+}
 
 /// Quantises, serialises, parses back and measures the fixed-vs-float error on `rows`; fails when
 /// it exceeds the model crate's bound.
@@ -124,8 +137,9 @@ pub fn quantise(model: &ModelF64, rows: &Dataset) -> Result<(Vec<u8>, TargetErro
         parse(&bytes).map_err(|e| anyhow::anyhow!("serialised blob does not parse: {e}"))?;
     let report = measure_error(model, &fixed, (0..rows.len()).map(|i| rows.row(i)));
     let mut errors = Vec::new();
-    for t in Target::ALL {
-        let (Some(fm), Some(qm)) = (model.target(t), fixed.target(t)) else {
+    for head in 0..N_HEADS {
+        let (h, t) = (head / N_TARGETS, Target::ALL[head % N_TARGETS]);
+        let (Some(fm), Some(qm)) = (model.target(h, t), fixed.target(h, t)) else {
             continue;
         };
         let (mut sl, mut sf) = (0.0, 0.0);
@@ -137,11 +151,11 @@ pub fn quantise(model: &ModelF64, rows: &Dataset) -> Result<(Vec<u8>, TargetErro
         }
         let n = rows.len().max(1) as f64;
         errors.push((
-            t,
+            (h, t),
             QuantError {
-                linear_max: report.linear_max_abs[t.index()],
+                linear_max: report.linear_max_abs[head],
                 linear_mean: sl / n,
-                forest_max: report.forest_max_abs[t.index()],
+                forest_max: report.forest_max_abs[head],
                 forest_mean: sf / n,
                 linear_bound: LINEAR_MAX_ABS_ERROR,
                 forest_bound: forest_error_bound(qm.forest.leaf_frac_bits()),
@@ -151,10 +165,10 @@ pub fn quantise(model: &ModelF64, rows: &Dataset) -> Result<(Vec<u8>, TargetErro
     if !report.within_bounds() {
         let detail: Vec<String> = errors
             .iter()
-            .map(|(t, e)| {
+            .map(|((h, t), e)| {
                 format!(
                     "{}: linear {:.3} (bound {:.3}), forest {:.3} (bound {:.3})",
-                    t.name(),
+                    head_name(*h, *t),
                     e.linear_max,
                     e.linear_bound,
                     e.forest_max,

@@ -145,7 +145,7 @@ fn forecasts(blob: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecasts> {
     Target::ALL
         .into_iter()
         .filter_map(|target| {
-            let p = commands::target_column(&rows, target)?;
+            let p = commands::target_column(&rows, 0, target)?;
             let col = |k: usize| p.iter().map(|r| r[k] as f64).collect();
             Some(Forecasts {
                 target,
@@ -349,7 +349,7 @@ pub fn render(model: &Path, data: &Path, quiet: bool) -> Result<Page> {
     // The scores exactly as `trainer eval` computes them, then the scored rows for truths, times
     // and the forecasts as `trainer predict` computes them.
     let (summary, scores) = commands::eval(&files.blob, data, quiet)?;
-    let (_, ds) = commands::load(data, true, quiet)?;
+    let (_, ds) = commands::load(data, true, 0, quiet)?;
     let fc = forecasts(&blob, &ds);
     if fc.is_empty() {
         bail!("{}: the blob has no target", files.blob.display());
@@ -363,9 +363,9 @@ pub fn render(model: &Path, data: &Path, quiet: bool) -> Result<Page> {
         let v = View(f.target);
         let s = scores
             .iter()
-            .find(|s| s.target == f.target.name())
+            .find(|s| s.target == f.target.name() && s.horizon == procperf_model::schema::HORIZON)
             .context("eval scores every target of the blob")?;
-        let tm = blob.target(f.target).context("target present")?;
+        let tm = blob.target(0, f.target).context("target present")?;
         body.push_str(&target_section(v, f, s, tm, &ds, &active)?);
         let mut entry = TocEntry::new(v.id(), v.title());
         for (part, title) in [
@@ -567,10 +567,10 @@ fn overview(
         facts.push((
             "schema",
             format!(
-                "<code>{}</code>, {} features, horizon {} intervals",
+                "<code>{}</code>, {} features, horizons {:?} intervals (this report: the first)",
                 esc(&m.schema_id),
                 m.n_features,
-                m.horizon
+                m.horizons
             ),
         ));
         facts.push(("trained on", format!("<code>{}</code>", esc(&m.trained_on))));
@@ -1050,7 +1050,7 @@ fn features_section(
         };
         out.push_str(&figure(&svg, note));
 
-        let tm = blob.target(f.target).context("target present")?;
+        let tm = blob.target(0, f.target).context("target present")?;
         let scale = (tm.linear.frac_bits() as f64).exp2();
         let weights: Vec<f64> = tm.linear.weights().map(|w| w as f64 / scale).collect();
         let mut effects: Vec<(usize, f64)> = weights

@@ -23,6 +23,9 @@ pub struct DataSummary {
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TargetDetails {
     pub target: String,
+    /// Intervals ahead.
+    #[serde(default)]
+    pub horizon: usize,
     pub ewma_alpha: f64,
     /// EWMA factor of the base level the models' changes are added to (1 = newest level).
     #[serde(default = "one")]
@@ -63,7 +66,8 @@ pub struct CvSummary {
 #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct FitReport {
     pub data: DataSummary,
-    pub horizon: usize,
+    /// Intervals ahead of each horizon fitted.
+    pub horizons: Vec<usize>,
     pub params: serde_json::Value,
     pub scores: Vec<TargetScores>,
     pub details: Vec<TargetDetails>,
@@ -82,8 +86,8 @@ fn f(v: Option<f64>, prec: usize) -> String {
 pub fn write_scores(out: &mut dyn Write, s: &TargetScores) -> io::Result<()> {
     writeln!(
         out,
-        "target {} ({}): {} test rows, {} active (CPU >= 1 % now or ahead)",
-        s.target, s.unit, s.rows, s.active_rows
+        "target {} ({}) at {} intervals ahead: {} test rows, {} active (CPU >= 1 % now or ahead)",
+        s.target, s.unit, s.horizon, s.rows, s.active_rows
     )?;
     writeln!(
         out,
@@ -140,8 +144,8 @@ pub fn write_fit(out: &mut dyn Write, r: &FitReport) -> io::Result<()> {
     let d = &r.data;
     writeln!(
         out,
-        "{}: {} samples, {} processes, {} runs -> {} rows (horizon {} intervals); split by {}: {} train, {} calibration, {} test",
-        d.file, d.samples, d.processes, d.runs, d.supervised_rows, r.horizon, d.split, d.train_rows, d.calibration_rows, d.test_rows
+        "{}: {} samples, {} processes, {} runs -> {} rows (horizons {:?} intervals; counts at the first); split by {}: {} train, {} calibration, {} test",
+        d.file, d.samples, d.processes, d.runs, d.supervised_rows, r.horizons, d.split, d.train_rows, d.calibration_rows, d.test_rows
     )?;
     for (s, det) in r.scores.iter().zip(&r.details) {
         writeln!(out)?;

@@ -58,6 +58,8 @@ impl Default for FitParams {
 #[derive(Clone, Debug)]
 pub struct TargetFit {
     pub target: Target,
+    /// Index into `HORIZONS` of the horizon the models forecast.
+    pub horizon: usize,
     /// Folded onto raw features, with its calibrated interval: what the blob carries.
     pub linear: LinearF64,
     pub forest: ForestF64,
@@ -302,6 +304,7 @@ pub fn fit_target(
 
     Ok(TargetFit {
         target,
+        horizon: train.horizon,
         linear: lin,
         forest: ff,
         linear_interval,
@@ -360,7 +363,12 @@ pub fn published_forest(
         });
         let mut bases = [0; N_TARGETS];
         bases[t] = base.level(&ds.past[i][t]);
-        let published = state.publish(ds.levels[i], ds.outcomes[i], bases, raw);
+        // Only the shortest horizon is blended; the others publish the forest as it is.
+        let published = if ds.horizon == 0 {
+            state.publish(ds.levels[i], ds.outcomes[i], bases, raw)
+        } else {
+            raw
+        };
         let p = published[t].unwrap_or_default();
         out.deltas.push((p.forest - now) as f64);
         out.bands.push([p.forest_lo as f64, p.forest_hi as f64]);

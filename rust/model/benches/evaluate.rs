@@ -21,7 +21,7 @@ use procperf_model::forest::Lanes;
 use procperf_model::linear::LinearRef;
 use procperf_model::schema::{Target, N_FEATURES, N_TARGETS};
 use procperf_model::synth::{busy_history, random_features, random_model, Rng};
-use procperf_model::target::{current_levels, outcome_levels};
+use procperf_model::target::{current_levels, outcome_levels, window_levels};
 
 fn bench(c: &mut Criterion<ThreadCpu>) {
     let history = busy_history(42);
@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
     });
 
     let mut i = 0;
-    let linear_models = Target::ALL.map(|t| model.target(t).map(|m| m.linear));
+    let linear_models = Target::ALL.map(|t| model.target(0, t).map(|m| m.linear));
     c.bench_function("linear/one_target", |b| {
         b.iter(|| {
             i = (i + 1) & 63;
@@ -61,7 +61,10 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
     // feature rows. SSE2 has no 64-bit multiply, so the host build stays scalar here as well.
     let w64: [[i64; N_FEATURES]; 4] = Target::ALL.map(|t| {
         let mut w = [0i64; N_FEATURES];
-        for (w, v) in w.iter_mut().zip(model.target(t).unwrap().linear.weights()) {
+        for (w, v) in w
+            .iter_mut()
+            .zip(model.target(0, t).unwrap().linear.weights())
+        {
             *w = v;
         }
         w
@@ -83,7 +86,7 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         b.iter(|| {
             i = (i + 1) & 63;
             let lanes = Lanes::new(black_box(&rows[i]));
-            Target::ALL.map(|t| model.target(t).map(|m| m.forest.predict_lanes(&lanes)))
+            Target::ALL.map(|t| model.target(0, t).map(|m| m.forest.predict_lanes(&lanes)))
         })
     });
     let default = parse(include_bytes!("../default/model.bin")).unwrap();
@@ -91,10 +94,10 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         b.iter(|| {
             i = (i + 1) & 63;
             let lanes = Lanes::new(black_box(&rows[i]));
-            Target::ALL.map(|t| default.target(t).map(|m| m.forest.predict_lanes(&lanes)))
+            Target::ALL.map(|t| default.target(0, t).map(|m| m.forest.predict_lanes(&lanes)))
         })
     });
-    let default_linear = Target::ALL.map(|t| default.target(t).unwrap().linear);
+    let default_linear = Target::ALL.map(|t| default.target(0, t).unwrap().linear);
     c.bench_function("linear/all_targets_default", |b| {
         b.iter(|| {
             i = (i + 1) & 63;
@@ -104,18 +107,26 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         })
     });
     c.bench_function("predict/history_all_targets", |b| {
-        b.iter(|| model.predict_history(black_box(&history)))
+        b.iter(|| model.predict_history(0, black_box(&history)))
+    });
+    let past = window_levels(&history.window().unwrap());
+    let bases = [model.base_levels(0, &past), model.base_levels(1, &past)];
+    c.bench_function("predict/all_targets_all_horizons_given_features", |b| {
+        b.iter(|| {
+            i = (i + 1) & 63;
+            model.predict_horizons(black_box(&rows[i]), &bases)
+        })
     });
     c.bench_function("predict/all_targets_given_features", |b| {
         b.iter(|| {
             i = (i + 1) & 63;
-            model.predict_all(black_box(&rows[i]), &levels)
+            model.predict_all(0, black_box(&rows[i]), &levels)
         })
     });
     // The published forecasts of all four targets from a prediction, as the sampler runs it for
     // every predicted process every pass (outcome levels from the window included).
     let window = history.window().unwrap();
-    let pred = model.predict_history(&history).unwrap();
+    let pred = model.predict_history(0, &history).unwrap();
     let mut blends = [Blend::new(); N_TARGETS];
     c.bench_function("blend/publish_all_targets", |b| {
         b.iter(|| {

@@ -16,12 +16,14 @@
 //! | 12 | 4 | total length of the blob, CRC included |
 //! | 16 | 4 | [`SCHEMA_ID`] the model was trained for |
 //! | 20 | 2 | `N_FEATURES` |
-//! | 22 | 2 | target mask: bit `t` set when `Target::ALL[t]` has models; non-zero |
+//! | 22 | 2 | head mask: bit `h·N_TARGETS + t` set when `Target::ALL[t]` has models at horizon `HORIZONS[h]`; non-zero |
 //! | 24 | 4 | training sampling interval, ms, > 0 |
 //! | 28 | 2 | nominal coverage of the intervals, permille, 1..=999 (800 = 80 %) |
 //! | 30 | 2 | metadata length, <= [`MAX_METADATA_LEN`] |
-//! | 32 | 4 | reserved, 0 |
-//! | 36 | | one target section per set bit, in target order (below) |
+//! | 32 | 2 | number of horizons, `N_HORIZONS` |
+//! | 34 | 2 | reserved, 0 |
+//! | 36 | 2 per horizon | the horizons in intervals, shortest first, equal to [`HORIZONS`] |
+//! | [`HEADER_LEN`] | | one target section per set bit of the head mask, in bit order (below) |
 //! | | meta | metadata: UTF-8 text (training summary for `model_info`) |
 //! | end-4 | 4 | CRC-32 of every byte before it |
 //!
@@ -43,6 +45,10 @@
 //! | 2 per tree | roots, `u16` |
 //! | 8 per node | node record ([`NODE_LEN`]): threshold or leaf value `i32`, right-child offset `u16`, feature index or [`LEAF`](super::forest::LEAF) `u8`, reserved `u8` = 0 |
 //!
+//! A blob of format 2 (models of a 5-interval horizon only, without the long-memory features) is
+//! refused with [`ParseError::Version`]: its models were trained on another feature schema, so
+//! reading it as a 5 s model would predict from features it never saw. Refit it.
+//!
 //! Both models predict a change from the target's base level (an EWMA of the window's levels
 //! with the section's factor, see [`BaseAlpha`]); a prediction's level is `base + delta`.
 //!
@@ -55,19 +61,23 @@
 use super::crc32::crc32;
 use super::features::compute_window;
 use super::forest::{self, ForestError, ForestRef, Lanes, MAX_FOREST_NODES, MAX_TREES, NODE_LEN};
-use super::history::{History, Slot, HISTORY_LEN};
+use super::history::{History, LongMemory, Slot, HISTORY_LEN};
 use super::linear::LinearRef;
-use super::schema::{Target, N_FEATURES, N_TARGETS, SCHEMA_ID};
+use super::schema::{Target, HORIZONS, N_FEATURES, N_HORIZONS, N_TARGETS, SCHEMA_ID};
 use super::target::{level_from_delta, window_levels, BaseAlpha};
 
 /// First 8 bytes of every blob.
 pub const MAGIC: [u8; 8] = *b"PPMODEL\0";
 /// Version of this layout; a blob of another version is refused.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Bytes before the first target section.
-pub const HEADER_LEN: usize = 36;
-/// Largest accepted blob (4 targets of 65535-node forests, 8 bytes a node, take 2.1 MB).
-pub const MAX_BLOB_LEN: usize = 3 << 20;
+pub const HEADER_LEN: usize = 36 + 2 * N_HORIZONS;
+/// Largest accepted blob (8 heads of 65535-node forests, 8 bytes a node, take 4.2 MB).
+pub const MAX_BLOB_LEN: usize = 5 << 20;
+/// Number of heads: one target at one horizon. Head `h·N_TARGETS + t` is target `t` at
+/// `HORIZONS[h]`.
+pub const N_HEADS: usize = N_HORIZONS * N_TARGETS;
+const _: () = assert!(N_HEADS <= 16);
 /// Largest metadata text, bytes.
 pub const MAX_METADATA_LEN: usize = 1024;
 /// Bytes of the fixed part of a linear section (before the weights).
@@ -99,33 +109,33 @@ pub enum ParseError {
         /// The blob's schema id.
         found: u32,
     },
-    /// A header field out of range (feature count, target mask, interval, coverage, metadata
-    /// length, reserved bytes).
+    /// A header field out of range (feature count, head mask, interval, coverage, metadata
+    /// length, reserved bytes, horizons).
     Header,
     /// A target section is cut short by the end of the blob.
     Truncated {
-        /// Index of the target (`Target::index`).
-        target: usize,
+        /// Index of the head (`h·N_TARGETS + Target::index`).
+        head: usize,
     },
     /// A linear model's fraction bits or reserved bytes are invalid.
     Linear {
-        /// Index of the target.
-        target: usize,
+        /// Index of the head.
+        head: usize,
     },
     /// A base EWMA factor outside 1..=1000 permille.
     Base {
-        /// Index of the target.
-        target: usize,
+        /// Index of the head.
+        head: usize,
     },
     /// An interval has lo > hi.
     Interval {
-        /// Index of the target.
-        target: usize,
+        /// Index of the head.
+        head: usize,
     },
     /// A forest failed validation.
     Forest {
-        /// Index of the target.
-        target: usize,
+        /// Index of the head.
+        head: usize,
         /// What is wrong with it.
         error: ForestError,
     },
@@ -158,16 +168,34 @@ impl core::fmt::Display for ParseError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.reason())?;
         match *self {
+            Self::Version { found } if found < FORMAT_VERSION => write!(
+                f,
+                " ({found}, expected {FORMAT_VERSION}): a model of an older procperf, for other \
+                 features and horizons; refit it with this version's trainer"
+            ),
             Self::Version { found } => write!(f, " ({found}, expected {FORMAT_VERSION})"),
             Self::Schema { found } => write!(f, " ({found:#010x}, expected {SCHEMA_ID:#010x})"),
-            Self::Forest { target, error } => write!(f, " (target {target}: {error:?})"),
-            Self::Truncated { target }
-            | Self::Linear { target }
-            | Self::Base { target }
-            | Self::Interval { target } => {
-                write!(f, " (target {target})")
+            Self::Forest { head, error } => write!(f, " ({}: {error:?})", HeadName(head)),
+            Self::Truncated { head }
+            | Self::Linear { head }
+            | Self::Base { head }
+            | Self::Interval { head } => {
+                write!(f, " ({})", HeadName(head))
             }
             _ => Ok(()),
+        }
+    }
+}
+
+/// `cpu at 60 intervals` for a head index.
+struct HeadName(usize);
+
+impl core::fmt::Display for HeadName {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let t = Target::from_index(self.0 % N_TARGETS).map_or("?", Target::name);
+        match HORIZONS.get(self.0 / N_TARGETS) {
+            Some(h) => write!(f, "{t} at {h} intervals"),
+            None => write!(f, "head {}", self.0),
         }
     }
 }
@@ -246,17 +274,18 @@ pub struct Prediction {
 /// let bytes = random_model(1, 8, 4).quantize().unwrap().to_checked_bytes().unwrap();
 /// let model = parse(&bytes).unwrap();
 ///
-/// // Per process per pass: the window of its history, then every target's prediction.
+/// // Per process per pass: the window of its history, then every target's prediction at the
+/// // first horizon (index 0 of `HORIZONS`: 5 intervals).
 /// let history = busy_history(7);
 /// let window = history.window().unwrap();
-/// let cpu = model.predict_window(&window)[Target::Cpu.index()].unwrap();
+/// let cpu = model.predict_window(0, &window, history.long())[Target::Cpu.index()].unwrap();
 /// assert!(cpu.forest_lo <= cpu.forest && cpu.forest <= cpu.forest_hi);
 /// let _percent_milli = display_milli(Target::Cpu, cpu.forest);
 ///
 /// // The same, one step at a time: features, base level, prediction.
 /// let features = compute(&history).unwrap();
-/// let base = model.base_levels(&window_levels(&window));
-/// assert_eq!(model.predict(Target::Cpu, &features, base[Target::Cpu.index()]), Some(cpu));
+/// let base = model.base_levels(0, &window_levels(&window));
+/// assert_eq!(model.predict(0, Target::Cpu, &features, base[Target::Cpu.index()]), Some(cpu));
 /// # }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -264,8 +293,11 @@ pub struct ModelRef<'a> {
     interval_ms: u32,
     coverage_permille: u16,
     metadata: &'a str,
-    targets: [Option<TargetModelRef<'a>>; N_TARGETS],
+    heads: [Option<TargetModelRef<'a>>; N_HEADS],
 }
+
+/// Predictions of every target a model has at one horizon, in target units.
+pub type Predictions = [Option<Prediction>; N_TARGETS];
 
 impl<'a> ModelRef<'a> {
     /// Sampling interval of the training data, ms.
@@ -283,80 +315,118 @@ impl<'a> ModelRef<'a> {
         self.metadata
     }
 
-    /// The models of `target`, if the blob has them.
-    pub fn target(&self, target: Target) -> Option<&TargetModelRef<'a>> {
-        self.targets.get(target.index()).and_then(Option::as_ref)
+    /// The models of `target` at horizon index `h` (into [`HORIZONS`]), if the blob has them.
+    pub fn target(&self, h: usize, target: Target) -> Option<&TargetModelRef<'a>> {
+        self.heads
+            .get(h.checked_mul(N_TARGETS)?.checked_add(target.index())?)
+            .and_then(Option::as_ref)
     }
 
-    /// Every target's base level from the window's levels (`past` as from [`window_levels`]);
-    /// the newest level for a target without models.
-    pub fn base_levels(&self, past: &[[i64; HISTORY_LEN]; N_TARGETS]) -> [i64; N_TARGETS] {
+    /// Whether the blob has any model at horizon index `h`.
+    pub fn has_horizon(&self, h: usize) -> bool {
+        Target::ALL.iter().any(|&t| self.target(h, t).is_some())
+    }
+
+    /// Every target's base level at horizon index `h` from the window's levels (`past` as from
+    /// [`window_levels`]); the newest level for a target without models.
+    pub fn base_levels(
+        &self,
+        h: usize,
+        past: &[[i64; HISTORY_LEN]; N_TARGETS],
+    ) -> [i64; N_TARGETS] {
         let mut out = [0i64; N_TARGETS];
-        for ((o, t), p) in out.iter_mut().zip(&self.targets).zip(past) {
-            *o = t
-                .as_ref()
+        for ((o, t), p) in out.iter_mut().zip(Target::ALL).zip(past) {
+            *o = self
+                .target(h, t)
                 .map_or(BaseAlpha::PERSISTENCE, |t| t.base)
                 .level(p);
         }
         out
     }
 
-    /// Predicts one target from a feature vector and the target's base level.
+    /// Predicts one target at horizon index `h` from a feature vector and the target's base level.
     pub fn predict(
         &self,
+        h: usize,
         target: Target,
         features: &[i32; N_FEATURES],
         base: i64,
     ) -> Option<Prediction> {
-        let m = self.target(target)?;
+        let m = self.target(h, target)?;
         let linear = m.linear.predict_delta(features);
         let forest = m.forest.predict_delta(features);
         Some(m.prediction(base, linear, forest))
     }
 
-    /// Predicts every target present; `bases` as from [`Self::base_levels`]. Same results as
-    /// [`Self::predict`] per target; all models share one prepared feature vector.
+    /// Predicts every target present at horizon index `h`; `bases` as from
+    /// [`Self::base_levels`]. Same results as [`Self::predict`] per target; all models share one
+    /// prepared feature vector.
     pub fn predict_all(
         &self,
+        h: usize,
         features: &[i32; N_FEATURES],
         bases: &[i64; N_TARGETS],
-    ) -> [Option<Prediction>; N_TARGETS] {
+    ) -> Predictions {
         let lanes = Lanes::new(features);
+        self.predict_lanes(h, &lanes, bases)
+    }
+
+    /// [`Self::predict_all`] of every horizon, from one prepared feature vector.
+    pub fn predict_horizons(
+        &self,
+        features: &[i32; N_FEATURES],
+        bases: &[[i64; N_TARGETS]; N_HORIZONS],
+    ) -> [Predictions; N_HORIZONS] {
+        let lanes = Lanes::new(features);
+        let mut out = [[None; N_TARGETS]; N_HORIZONS];
+        for (h, (o, b)) in out.iter_mut().zip(bases).enumerate() {
+            *o = self.predict_lanes(h, &lanes, b);
+        }
+        out
+    }
+
+    fn predict_lanes(&self, h: usize, lanes: &Lanes, bases: &[i64; N_TARGETS]) -> Predictions {
+        let heads = |t: Target| self.target(h, t);
         // The usual model has every target: one sweep over the features for all linear models,
         // unless some are constant (then each of the others sweeps only its non-zero weights).
         let mut linear = [None; N_TARGETS];
-        if let [Some(a), Some(b), Some(c), Some(d)] = &self.targets {
+        if let [Some(a), Some(b), Some(c), Some(d)] = Target::ALL.map(heads) {
             if [a, b, c, d].iter().all(|t| !t.linear.is_constant()) {
                 let models = [a.linear, b.linear, c.linear, d.linear];
-                let deltas = LinearRef::predict_many(&models, &lanes);
+                let deltas = LinearRef::predict_many(&models, lanes);
                 for (l, &d) in linear.iter_mut().zip(&deltas) {
                     *l = Some(d);
                 }
             }
         }
         let mut out = [None; N_TARGETS];
-        for (((o, t), &base), &linear) in out.iter_mut().zip(&self.targets).zip(bases).zip(&linear)
-        {
-            if let Some(t) = t {
-                let linear = linear.unwrap_or_else(|| t.linear.predict_lanes(&lanes));
-                *o = Some(t.prediction(base, linear, t.forest.predict_lanes(&lanes)));
+        for (((o, t), &base), &linear) in out.iter_mut().zip(Target::ALL).zip(bases).zip(&linear) {
+            if let Some(t) = heads(t) {
+                let linear = linear.unwrap_or_else(|| t.linear.predict_lanes(lanes));
+                *o = Some(t.prediction(base, linear, t.forest.predict_lanes(lanes)));
             }
         }
         out
     }
 
-    /// Features, base levels and predictions of a full window in one call: what the kernel runs
-    /// per process per pass.
-    pub fn predict_window(&self, window: &[Slot; HISTORY_LEN]) -> [Option<Prediction>; N_TARGETS] {
+    /// Features, base levels and predictions at horizon index `h` of a full window and the long
+    /// memory of its history.
+    pub fn predict_window(
+        &self,
+        h: usize,
+        window: &[Slot; HISTORY_LEN],
+        long: &LongMemory,
+    ) -> Predictions {
         self.predict_all(
-            &compute_window(window),
-            &self.base_levels(&window_levels(window)),
+            h,
+            &compute_window(window, long),
+            &self.base_levels(h, &window_levels(window)),
         )
     }
 
     /// [`Self::predict_window`] of a history; `None` until it is full.
-    pub fn predict_history(&self, history: &History) -> Option<[Option<Prediction>; N_TARGETS]> {
-        Some(self.predict_window(&history.window()?))
+    pub fn predict_history(&self, h: usize, history: &History) -> Option<Predictions> {
+        Some(self.predict_window(h, &history.window()?, history.long()))
     }
 }
 
@@ -437,21 +507,28 @@ pub fn parse(bytes: &[u8]) -> Result<ModelRef<'_>, ParseError> {
     let interval_ms = r.u32().ok_or(ParseError::Header)?;
     let coverage_permille = r.u16().ok_or(ParseError::Header)?;
     let meta_len = r.u16().ok_or(ParseError::Header)?;
-    let reserved = r.u32().ok_or(ParseError::Header)?;
+    let n_horizons = r.u16().ok_or(ParseError::Header)?;
+    let reserved = r.u16().ok_or(ParseError::Header)?;
     if usize::from(n_features) != N_FEATURES
         || mask == 0
-        || u32::from(mask) >> N_TARGETS != 0
+        || u32::from(mask) >> N_HEADS != 0
         || interval_ms == 0
         || !(1..=999).contains(&coverage_permille)
         || usize::from(meta_len) > MAX_METADATA_LEN
+        || usize::from(n_horizons) != N_HORIZONS
         || reserved != 0
     {
         return Err(ParseError::Header);
     }
-    let mut targets = [None; N_TARGETS];
-    for (t, slot) in targets.iter_mut().enumerate() {
-        if mask & (1 << t) != 0 {
-            *slot = Some(parse_target(&mut r, t)?);
+    for &h in &HORIZONS {
+        if r.u16().map(usize::from) != Some(h) {
+            return Err(ParseError::Header);
+        }
+    }
+    let mut heads = [None; N_HEADS];
+    for (i, slot) in heads.iter_mut().enumerate() {
+        if mask & (1 << i) != 0 {
+            *slot = Some(parse_target(&mut r, i)?);
         }
     }
     let meta = r.take(usize::from(meta_len)).ok_or(ParseError::Metadata)?;
@@ -463,32 +540,32 @@ pub fn parse(bytes: &[u8]) -> Result<ModelRef<'_>, ParseError> {
         interval_ms,
         coverage_permille,
         metadata,
-        targets,
+        heads,
     })
 }
 
-fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<'a>, ParseError> {
-    let cut = ParseError::Truncated { target };
+fn parse_target<'a>(r: &mut Reader<'a>, head: usize) -> Result<TargetModelRef<'a>, ParseError> {
+    let cut = ParseError::Truncated { head };
     let frac_bits = r.u8().ok_or(cut)?;
     let reserved = r.u8().ok_or(cut)?;
     let base = r.u16().ok_or(cut)?;
     let intercept = r.i64().ok_or(cut)?;
-    let linear_interval = interval(r, target)?;
+    let linear_interval = interval(r, head)?;
     let weights = r.take(8 * N_FEATURES).ok_or(cut)?;
     if reserved != 0 {
-        return Err(ParseError::Linear { target });
+        return Err(ParseError::Linear { head });
     }
-    let base = BaseAlpha::new(base).ok_or(ParseError::Base { target })?;
+    let base = BaseAlpha::new(base).ok_or(ParseError::Base { head })?;
     let linear = LinearRef::new(u32::from(frac_bits), intercept, weights)
-        .ok_or(ParseError::Linear { target })?;
+        .ok_or(ParseError::Linear { head })?;
 
     let n_trees = usize::from(r.u16().ok_or(cut)?);
     let leaf_frac_bits = r.u8().ok_or(cut)?;
     let reserved = r.u8().ok_or(cut)?;
     let n_nodes = r.u32().ok_or(cut)?;
-    let forest_interval = interval(r, target)?;
+    let forest_interval = interval(r, head)?;
     let bad_forest = ParseError::Forest {
-        target,
+        head,
         error: ForestError::Shape,
     };
     let n_nodes = usize::try_from(n_nodes).map_err(|_| bad_forest)?;
@@ -499,7 +576,7 @@ fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<
     let roots = r.take(2 * n_trees).ok_or(cut)?;
     let nodes = r.take(NODE_LEN * n_nodes).ok_or(cut)?;
     let forest = forest::validate(u32::from(leaf_frac_bits), roots, nodes)
-        .map_err(|error| ParseError::Forest { target, error })?;
+        .map_err(|error| ParseError::Forest { head, error })?;
     Ok(TargetModelRef {
         base,
         linear,
@@ -509,12 +586,12 @@ fn parse_target<'a>(r: &mut Reader<'a>, target: usize) -> Result<TargetModelRef<
     })
 }
 
-fn interval(r: &mut Reader<'_>, target: usize) -> Result<IntervalOffsets, ParseError> {
-    let cut = ParseError::Truncated { target };
+fn interval(r: &mut Reader<'_>, head: usize) -> Result<IntervalOffsets, ParseError> {
+    let cut = ParseError::Truncated { head };
     let lo = r.i32().ok_or(cut)?;
     let hi = r.i32().ok_or(cut)?;
     if lo > hi {
-        return Err(ParseError::Interval { target });
+        return Err(ParseError::Interval { head });
     }
     Ok(IntervalOffsets { lo, hi })
 }

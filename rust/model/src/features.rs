@@ -1,8 +1,9 @@
 //! Feature computation: a full [`History`] in, `[i32; N_FEATURES]` out, in integer arithmetic.
 //!
-//! The result is a pure function of the last [`HISTORY_LEN`] samples: no running state, so the
-//! trainer, holding the same CSV rows, reproduces the kernel's vector bit for bit by calling this
-//! same code (through `window.rs`). Names, units and order live in `schema.rs`; this file only
+//! The result is a function of the last [`HISTORY_LEN`] samples and of the history's
+//! [`LongMemory`] (running EWMAs and sums since the process was first seen, updated by the same
+//! [`History::push`] on both sides), so the trainer, pushing the same CSV rows, reproduces the
+//! kernel's vector bit for bit by calling this same code (through `window.rs`). Names, units and order live in `schema.rs`; this file only
 //! computes. Every value is clamped to `±FEATURE_MAX`.
 //!
 //! Rates are per second from the interval length, CPU is permille of one CPU; heavy-tailed
@@ -16,7 +17,7 @@
 //! No floats, no allocation, no panics.
 
 use super::fixed::{div_round_i64, isqrt_u64, log2_1p_q8, slog2_1p_q8, sum_i64, sum_u64};
-use super::history::{History, Slot, HISTORY_LEN};
+use super::history::{History, LongMemory, Slot, HISTORY_LEN};
 use super::schema::{Feature, FEATURE_MAX, N_FEATURES};
 
 const K: usize = HISTORY_LEN;
@@ -46,11 +47,12 @@ pub const ACTIVE_CPU_PERMILLE: i64 = 10;
 /// assert_eq!(f[Feature::CpuActiveIntervals.index()], 8);
 /// ```
 pub fn compute(history: &History) -> Option<[i32; N_FEATURES]> {
-    history.window().map(|w| compute_window(&w))
+    history.window().map(|w| compute_window(&w, history.long()))
 }
 
-/// Computes the feature vector of [`HISTORY_LEN`] consecutive slots, oldest first.
-pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
+/// Computes the feature vector of [`HISTORY_LEN`] consecutive slots, oldest first, and the long
+/// memory of the history they are the window of.
+pub fn compute_window(w: &[Slot; K], long: &LongMemory) -> [i32; N_FEATURES] {
     let cpu = w.map(|s| clamp(cpu_permille(&s)));
     let nvcsw = w.map(|s| log_rate(u64::from(s.nvcsw), &s));
     let disk = w.map(|s| log_rate(s.disk_bytes, &s));
@@ -149,9 +151,33 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
 
     f.put(Threads, i64::from(n.threads));
     f.put(Nice, i64::from(n.nice));
-    f.put(Policy, i64::from(n.policy));
     f.put(AgeLog, age_log(n));
+    put_long(&mut f, long);
     f.0
+}
+
+/// The features of the long memory: coarse (an eighth of a doubling, whole doublings for time),
+/// so that a sleeping process's values settle after a while instead of changing every pass.
+fn put_long(f: &mut Features, long: &LongMemory) {
+    let coarse = |v: i64| v & !31;
+    let log_permille = |q8: i64| coarse(log1p(((q8.max(0) + 128) >> 8).unsigned_abs()));
+    f.put(Feature::CpuSlowLog, log_permille(long.cpu_slow_q8));
+    f.put(Feature::CpuSlowerLog, log_permille(long.cpu_slower_q8));
+    f.put(
+        Feature::CpuSeenLog,
+        coarse(log1p(
+            ratio(long.cpu_us.saturating_mul(1000), long.wall_us).unsigned_abs(),
+        )),
+    );
+    f.put(Feature::IdleLog, whole_doublings(long.idle_us / 1_000_000));
+    f.put(Feature::DiskSlowLog, coarse((long.disk_slow_q8 + 128) >> 8));
+    f.put(Feature::NetSlowLog, coarse((long.net_slow_q8 + 128) >> 8));
+}
+
+/// `floor(log2(1 + v))` in log2q8 units (multiples of 256).
+fn whole_doublings(v: u64) -> i64 {
+    let v = v.saturating_add(1);
+    i64::from(u64::BITS - 1 - v.leading_zeros()) << 8
 }
 
 /// [`Feature::AgeLog`] of the newest slot: `floor(log2(1 + s))` whole doublings, in log2q8
@@ -159,23 +185,20 @@ pub fn compute_window(w: &[Slot; K]) -> [i32; N_FEATURES] {
 /// 1/256 doublings, in whole doublings, or left out) but changed every second for processes
 /// younger than six minutes, which kept the sampler from reusing a sleeping process's prediction.
 fn age_log(newest: &Slot) -> i64 {
-    let v = u64::from(newest.age_s) + 1;
-    i64::from(u64::BITS - 1 - v.leading_zeros()) << 8
+    whole_doublings(u64::from(newest.age_s))
 }
 
 /// Turns `features`, those of a [still](super::history::History::is_still) history's window one
-/// push earlier, into those of its window now: the same but for the age. The result equals
-/// [`compute_window`] of the window, at a fraction of its cost (a property test checks it).
-/// Returns whether anything changed (the age crossed a doubling).
-pub fn refresh_still(features: &mut [i32; N_FEATURES], newest: &Slot) -> bool {
-    let age = clamp(age_log(newest)) as i32;
-    match features.get_mut(Feature::AgeLog.index()) {
-        Some(f) if *f != age => {
-            *f = age;
-            true
-        }
-        _ => false,
-    }
+/// push earlier, into those of its window now: the same but for the age and the long memory's
+/// features. The result equals [`compute_window`] of the window, at a fraction of its cost (a
+/// property test checks it). Returns whether anything changed.
+pub fn refresh_still(features: &mut [i32; N_FEATURES], newest: &Slot, long: &LongMemory) -> bool {
+    let mut f = Features(*features);
+    f.put(Feature::AgeLog, age_log(newest));
+    put_long(&mut f, long);
+    let changed = f.0 != *features;
+    *features = f.0;
+    changed
 }
 
 struct Features([i32; N_FEATURES]);
@@ -207,6 +230,16 @@ pub(super) fn ratio(num: u64, den: u64) -> i64 {
 /// CPU permille of one slot (not yet clamped).
 pub(super) fn cpu_permille(s: &Slot) -> i64 {
     ratio(s.cpu_us() * 1000, u64::from(s.interval_us))
+}
+
+/// CPU permille of one slot, clamped to the feature range.
+pub(super) fn clamped_cpu_permille(s: &Slot) -> i64 {
+    clamp(cpu_permille(s))
+}
+
+/// `log2q8(1 + count/s)` over one slot's interval.
+pub(super) fn slot_log_rate(count: u64, s: &Slot) -> i64 {
+    log_rate(count, s)
 }
 
 /// Events or bytes per second over `us` microseconds, saturating.
@@ -322,7 +355,12 @@ mod tests {
         let f = features_of(&[idle(); K]);
         for (i, v) in f.iter().enumerate() {
             let name = super::super::schema::FEATURE_NAMES[i];
-            assert_eq!(*v, 0, "{name}");
+            if i == Feature::IdleLog.index() {
+                // Idle for all 8 s seen: floor(log2(1 + 8)) = 3 doublings.
+                assert_eq!(*v, 3 * 256);
+            } else {
+                assert_eq!(*v, 0, "{name}");
+            }
         }
     }
 
@@ -577,7 +615,6 @@ mod tests {
         let f = features_of(&s);
         assert_eq!(feature(&f, Feature::Threads), 12);
         assert_eq!(feature(&f, Feature::Nice), -5);
-        assert_eq!(feature(&f, Feature::Policy), 3);
         assert_eq!(feature(&f, Feature::AgeLog), 10 * 256);
     }
 

@@ -13,6 +13,7 @@ use std::string::String;
 use std::vec;
 use std::vec::Vec;
 
+use super::blob::N_HEADS;
 use super::schema::{Target, FEATURE_MAX, N_FEATURES, N_TARGETS};
 use super::target::BaseAlpha;
 
@@ -144,8 +145,9 @@ pub struct ModelF64 {
     pub interval_ms: u32,
     /// Nominal coverage of the intervals, permille (800 for 80 %).
     pub coverage_permille: u16,
-    /// Models per target, in [`Target::ALL`] order; `None` for a target not modelled.
-    pub targets: [Option<TargetModelF64>; N_TARGETS],
+    /// Models per head (target `t` at horizon index `h` is head `h·N_TARGETS + t`, as in the
+    /// blob); `None` for a head not modelled.
+    pub heads: [Option<TargetModelF64>; N_HEADS],
     /// Training summary shown by the kernel's `model_info` (at most 1 KiB of UTF-8).
     pub metadata: String,
 }
@@ -185,20 +187,23 @@ pub fn features_f64(x: &[i32; N_FEATURES]) -> [f64; N_FEATURES] {
 }
 
 impl ModelF64 {
-    /// The models of `target`, if present.
-    pub fn target(&self, target: Target) -> Option<&TargetModelF64> {
-        self.targets.get(target.index()).and_then(Option::as_ref)
+    /// The models of `target` at horizon index `h`, if present.
+    pub fn target(&self, h: usize, target: Target) -> Option<&TargetModelF64> {
+        self.heads
+            .get(h.checked_mul(N_TARGETS)?.checked_add(target.index())?)
+            .and_then(Option::as_ref)
     }
 
     /// Float counterpart of [`ModelRef::predict`](super::blob::ModelRef::predict): `base` is the
     /// target's base level ([`BaseAlpha::level`] with this model's factor).
     pub fn predict(
         &self,
+        h: usize,
         target: Target,
         x: &[i32; N_FEATURES],
         base: i64,
     ) -> Option<PredictionF64> {
-        let m = self.target(target)?;
+        let m = self.target(h, target)?;
         let x = features_f64(x);
         let level = base as f64;
         let lin = m.linear.predict_delta(&x);
@@ -278,32 +283,34 @@ mod tests {
 
     #[test]
     fn prediction_levels_add_delta_and_clamp_at_zero() {
+        let mut heads: [Option<TargetModelF64>; N_HEADS] = Default::default();
+        heads[0] = Some(TargetModelF64 {
+            base: BaseAlpha::PERSISTENCE,
+            linear: LinearF64 {
+                intercept: -30.0,
+                weights: vec![0.0; N_FEATURES],
+                interval: IntervalF64 {
+                    lo: -100.0,
+                    hi: 5.0,
+                },
+            },
+            forest: ForestF64 {
+                trees: vec![stump()],
+                interval: IntervalF64::default(),
+            },
+        });
         let model = ModelF64 {
-            targets: [
-                Some(TargetModelF64 {
-                    base: BaseAlpha::PERSISTENCE,
-                    linear: LinearF64 {
-                        intercept: -30.0,
-                        weights: vec![0.0; N_FEATURES],
-                        interval: IntervalF64 {
-                            lo: -100.0,
-                            hi: 5.0,
-                        },
-                    },
-                    forest: ForestF64 {
-                        trees: vec![stump()],
-                        interval: IntervalF64::default(),
-                    },
-                }),
-                None,
-                None,
-                None,
-            ],
+            heads,
             ..Default::default()
         };
-        let p = model.predict(Target::Cpu, &[0; N_FEATURES], 50).unwrap();
+        let p = model.predict(0, Target::Cpu, &[0; N_FEATURES], 50).unwrap();
         assert_eq!((p.linear, p.linear_lo, p.linear_hi), (20.0, 0.0, 25.0));
         assert_eq!(p.forest, 46.0);
-        assert!(model.predict(Target::Rss, &[0; N_FEATURES], 50).is_none());
+        assert!(model
+            .predict(0, Target::Rss, &[0; N_FEATURES], 50)
+            .is_none());
+        assert!(model
+            .predict(1, Target::Cpu, &[0; N_FEATURES], 50)
+            .is_none());
     }
 }

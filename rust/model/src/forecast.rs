@@ -14,30 +14,38 @@
 //!   ([`Inputs`]), so while they equal the last evaluation's, under the same model, the last
 //!   evaluation's result is reused.
 //! - *Still refresh*: for a [still](History::is_still) history, the window's levels and activity
-//!   are those of the window one push earlier, so only the age feature can change
-//!   ([`refresh_still`]); the levels, the outcome and the base levels stay.
+//!   are those of the window one push earlier, so only the age and the long-memory features can
+//!   change ([`refresh_still`]); the levels, the outcome and the base levels stay.
+//!
+//! Every horizon of [`HORIZONS`] has its own predictions. Only the shortest one is blended: its
+//! outcomes are known within the history window, while a minute-ahead forecast's outcome would
+//! need a minute of each process's forecasts kept. Longer horizons publish the model's forecast
+//! as it is.
 //!
 //! A new model starts every record afresh ([`Forecast::model_changed`]): its forest has no record
 //! yet and its predictions are not the old model's. No floats, no allocation, no panics.
 
 use super::blend::{publish_all, Blend};
-use super::blob::{ModelRef, Prediction};
+use super::blob::ModelRef;
+pub use super::blob::Predictions;
 use super::features::{compute_window, refresh_still};
 use super::history::{History, HISTORY_LEN};
-use super::schema::{N_FEATURES, N_TARGETS};
+#[cfg(doc)]
+use super::schema::HORIZONS;
+use super::schema::{N_FEATURES, N_HORIZONS, N_TARGETS};
 use super::target::{outcome_levels, window_levels};
 
-/// Predictions of every target a model has, in target units.
-pub type Predictions = [Option<Prediction>; N_TARGETS];
+/// Predictions of every target at every horizon.
+pub type AllPredictions = [Predictions; N_HORIZONS];
 
 /// What a prediction is a pure function of, besides the model: the feature vector and the base
 /// levels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Inputs {
-    /// The window's features ([`compute_window`]).
+    /// The features of the window and the long memory ([`compute_window`]).
     pub features: [i32; N_FEATURES],
-    /// Each target's base level ([`ModelRef::base_levels`]).
-    pub bases: [i64; N_TARGETS],
+    /// Each target's base level at each horizon ([`ModelRef::base_levels`]).
+    pub bases: [[i64; N_TARGETS]; N_HORIZONS],
 }
 
 /// What one [`Forecast::update`] did, for the sampler's statistics.
@@ -97,10 +105,11 @@ pub struct Forecast {
     inputs: Inputs,
     /// The model's own predictions from `inputs`; `None` until the first evaluation under the
     /// current model.
-    raw: Option<Predictions>,
-    /// The published predictions: `raw` blended by `blend`.
-    published: Option<Predictions>,
-    /// Each target's record of how well persistence, the base and the forest forecast this process.
+    raw: Option<AllPredictions>,
+    /// The published predictions: `raw`, the shortest horizon's blended by `blend`.
+    published: Option<AllPredictions>,
+    /// Each target's record of how well persistence, the base and the forest forecast this
+    /// process at the shortest horizon.
     blend: [Blend; N_TARGETS],
 }
 
@@ -118,7 +127,7 @@ impl Forecast {
             outcome: [0; N_TARGETS],
             inputs: Inputs {
                 features: [0; N_FEATURES],
-                bases: [0; N_TARGETS],
+                bases: [[0; N_TARGETS]; N_HORIZONS],
             },
             raw: None,
             published: None,
@@ -139,9 +148,10 @@ impl Forecast {
             if let Some(newest) = history.newest() {
                 // Every slot holds the current levels and no activity.
                 self.outcome = self.levels;
-                let evaluated = refresh_still(&mut self.inputs.features, newest);
+                let evaluated = refresh_still(&mut self.inputs.features, newest, history.long());
                 if evaluated {
-                    self.raw = Some(model.predict_all(&self.inputs.features, &self.inputs.bases));
+                    self.raw =
+                        Some(model.predict_horizons(&self.inputs.features, &self.inputs.bases));
                 }
                 self.republish();
                 return Work::Refreshed { evaluated };
@@ -155,12 +165,16 @@ impl Forecast {
         for (l, p) in levels.iter_mut().zip(&past) {
             *l = p[HISTORY_LEN - 1];
         }
+        let mut bases = [[0; N_TARGETS]; N_HORIZONS];
+        for (h, b) in bases.iter_mut().enumerate() {
+            *b = model.base_levels(h, &past);
+        }
         let inputs = Inputs {
-            features: compute_window(&window),
-            bases: model.base_levels(&past),
+            features: compute_window(&window, history.long()),
+            bases,
         };
         let evaluated = self.step(levels, outcome_levels(&window), inputs, |i| {
-            model.predict_all(&i.features, &i.bases)
+            model.predict_horizons(&i.features, &i.bases)
         });
         Work::Computed { evaluated }
     }
@@ -173,7 +187,7 @@ impl Forecast {
         levels: [i64; N_TARGETS],
         outcome: [i64; N_TARGETS],
         inputs: Inputs,
-        predict: impl FnOnce(&Inputs) -> Predictions,
+        predict: impl FnOnce(&Inputs) -> AllPredictions,
     ) -> bool {
         self.levels = levels;
         self.outcome = outcome;
@@ -186,9 +200,9 @@ impl Forecast {
         evaluate
     }
 
-    /// One pass of a model whose predictions `raw` were made elsewhere (the trainer's float
-    /// forests): blends them with persistence (`levels`) and the `bases` by this process's record
-    /// and returns what would be published.
+    /// One pass of a model whose shortest-horizon predictions `raw` were made elsewhere (the
+    /// trainer's float forests): blends them with persistence (`levels`) and the `bases` by this
+    /// process's record and returns what would be published.
     pub fn publish(
         &mut self,
         levels: [i64; N_TARGETS],
@@ -198,26 +212,30 @@ impl Forecast {
     ) -> Predictions {
         self.levels = levels;
         self.outcome = outcome;
-        self.inputs.bases = bases;
-        self.raw = Some(raw);
+        self.inputs.bases[0] = bases;
+        let mut all = [[None; N_TARGETS]; N_HORIZONS];
+        all[0] = raw;
+        self.raw = Some(all);
         self.republish();
-        self.published.unwrap_or(raw)
+        self.published.map_or(raw, |p| p[0])
     }
 
     fn republish(&mut self) {
         self.published = self.raw.as_ref().map(|raw| {
-            publish_all(
+            let mut out = *raw;
+            out[0] = publish_all(
                 &mut self.blend,
                 &self.outcome,
                 &self.levels,
-                &self.inputs.bases,
-                raw,
-            )
+                &self.inputs.bases[0],
+                &raw[0],
+            );
+            out
         });
     }
 
-    /// The published predictions of the latest pass with a full history.
-    pub fn published(&self) -> Option<&Predictions> {
+    /// The published predictions at every horizon of the latest pass with a full history.
+    pub fn published(&self) -> Option<&AllPredictions> {
         self.published.as_ref()
     }
 
@@ -277,11 +295,13 @@ mod tests {
                 continue;
             };
             let past = window_levels(&w);
-            let bases = model.base_levels(&past);
-            let raw = model.predict_all(&compute_window(&w), &bases);
+            let x = compute_window(&w, h.long());
+            let bases = model.base_levels(0, &past);
+            let raw = model.predict_all(0, &x, &bases);
             let levels = past.map(|p| p[HISTORY_LEN - 1]);
             let want = publish_all(&mut blends, &outcome_levels(&w), &levels, &bases, &raw);
-            assert_eq!(fs.published(), Some(&want), "pass {i}");
+            let long = model.predict_all(1, &x, &model.base_levels(1, &past));
+            assert_eq!(fs.published(), Some(&[want, long]), "pass {i}");
         }
         assert!(refreshed > 20, "the still path ran only {refreshed} times");
     }
@@ -309,15 +329,13 @@ mod tests {
         assert!(h.is_still());
         assert_eq!(f.update(&h, &b), Work::Computed { evaluated: true });
         // Nothing scored under `b` yet: its forest's forecasts are published unblended.
-        let raw = b.predict_history(&h).unwrap();
-        for (p, r) in f.published().unwrap().iter().zip(raw) {
+        let raw = b.predict_history(0, &h).unwrap();
+        for (p, r) in f.published().unwrap()[0].iter().zip(raw) {
             assert_eq!(p.map(|p| p.forest), r.map(|r| r.forest.max(0)));
         }
-        // And from then on, exactly what a process tracked under `b` from pass 40 on publishes.
-        let (mut g, mut h2) = (Forecast::new(), History::new());
-        for s in &samples[33..41] {
-            h2.push(s);
-        }
+        // And from then on, exactly what a fresh forecast of the same history under `b` publishes.
+        // (The same history: its long memory reaches back before pass 40.)
+        let (mut g, mut h2) = (Forecast::new(), h.clone());
         g.update(&h2, &b);
         for s in &samples[41..] {
             h.push(s);
@@ -333,17 +351,17 @@ mod tests {
         let mut f = Forecast::new();
         let inputs = Inputs {
             features: [1; N_FEATURES],
-            bases: [5; N_TARGETS],
+            bases: [[5; N_TARGETS]; N_HORIZONS],
         };
         let mut calls = 0;
         let mut predict = |_: &Inputs| {
             calls += 1;
-            [Some(Prediction::default()); N_TARGETS]
+            [[Some(crate::blob::Prediction::default()); N_TARGETS]; N_HORIZONS]
         };
         assert!(f.step([5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
         assert!(!f.step([5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
         let changed = Inputs {
-            bases: [6; N_TARGETS],
+            bases: [[6; N_TARGETS]; N_HORIZONS],
             ..inputs
         };
         assert!(f.step([5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));

@@ -159,6 +159,8 @@ impl Slot {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct History {
+    /// What reaches beyond the window, since the first push.
+    long: LongMemory,
     slots: [Slot; HISTORY_LEN],
     /// Index of the next slot to write; always < HISTORY_LEN.
     next: u8,
@@ -178,6 +180,7 @@ impl History {
     /// An empty history.
     pub const fn new() -> Self {
         Self {
+            long: LongMemory::new(),
             slots: [ZERO_SLOT; HISTORY_LEN],
             next: 0,
             len: 0,
@@ -192,6 +195,7 @@ impl History {
 
     /// Appends an already narrowed slot.
     pub fn push_slot(&mut self, slot: Slot) {
+        self.long.push(&slot);
         let still = self.newest().is_some_and(|p| slot.is_still_after(p));
         self.still = if still {
             self.still.saturating_add(1)
@@ -228,6 +232,7 @@ impl History {
 
     /// Forgets every sample (e.g. when a pid is reused).
     pub fn clear(&mut self) {
+        self.long = LongMemory::new();
         self.next = 0;
         self.len = 0;
         self.still = 0;
@@ -240,6 +245,11 @@ impl History {
     /// a process that sleeps.
     pub fn is_still(&self) -> bool {
         self.is_full() && usize::from(self.still) > HISTORY_LEN
+    }
+
+    /// The running summary of every sample since the first push (or [`Self::clear`]).
+    pub fn long(&self) -> &LongMemory {
+        &self.long
     }
 
     /// The most recent sample.
@@ -279,6 +289,73 @@ impl History {
     }
 }
 
+/// What a process did beyond the window, kept as running sums and EWMAs from its first sample
+/// on (56 bytes): the long memory that horizons of a minute need and an 8-sample window lacks.
+/// Updated by [`History::push_slot`], so the kernel and the trainer's replay hold the same values;
+/// the features read it through [`super::features::compute`].
+///
+/// EWMAs are in Q8 of their input, seeded with the first sample, and step by
+/// `e += (v·256 − e) >> shift` (arithmetic shift: a decaying EWMA reaches 0 exactly, and then
+/// stays, so a sleeping process's long features settle).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LongMemory {
+    /// EWMA (alpha 1/16) of CPU permille, Q8.
+    pub cpu_slow_q8: i64,
+    /// EWMA (alpha 1/64) of CPU permille, Q8.
+    pub cpu_slower_q8: i64,
+    /// EWMA (alpha 1/16) of the disk log rate, Q8.
+    pub disk_slow_q8: i64,
+    /// EWMA (alpha 1/16) of the net log rate, Q8.
+    pub net_slow_q8: i64,
+    /// CPU time since first seen, µs.
+    pub cpu_us: u64,
+    /// Wall time since first seen (sum of intervals), µs.
+    pub wall_us: u64,
+    /// Wall time since the newest interval with CPU at or above
+    /// [`super::features::ACTIVE_CPU_PERMILLE`] (since first seen if none), µs.
+    pub idle_us: u64,
+}
+
+impl LongMemory {
+    /// Nothing seen yet.
+    pub const fn new() -> Self {
+        Self {
+            cpu_slow_q8: 0,
+            cpu_slower_q8: 0,
+            disk_slow_q8: 0,
+            net_slow_q8: 0,
+            cpu_us: 0,
+            wall_us: 0,
+            idle_us: 0,
+        }
+    }
+
+    fn push(&mut self, s: &Slot) {
+        use super::features::{clamped_cpu_permille, slot_log_rate, ACTIVE_CPU_PERMILLE};
+        let cpu = clamped_cpu_permille(s);
+        let disk = slot_log_rate(s.disk_bytes, s);
+        let net = slot_log_rate(s.net_bytes, s);
+        let first = self.wall_us == 0;
+        // Inputs are within ±2^24, so Q8 values stay below 2^33: no step can overflow.
+        let step = |e: &mut i64, v: i64, shift: u32| {
+            let v = v << 8;
+            *e = if first { v } else { *e + ((v - *e) >> shift) };
+        };
+        step(&mut self.cpu_slow_q8, cpu, 4);
+        step(&mut self.cpu_slower_q8, cpu, 6);
+        step(&mut self.disk_slow_q8, disk, 4);
+        step(&mut self.net_slow_q8, net, 4);
+        let interval = u64::from(s.interval_us);
+        self.cpu_us = self.cpu_us.saturating_add(s.cpu_us());
+        self.wall_us = self.wall_us.saturating_add(interval).max(1);
+        self.idle_us = if cpu >= ACTIVE_CPU_PERMILLE {
+            0
+        } else {
+            self.idle_us.saturating_add(interval)
+        };
+    }
+}
+
 const ZERO_SLOT: Slot = Slot {
     interval_us: 1,
     cpu_user_us: 0,
@@ -310,7 +387,7 @@ mod tests {
     fn history_stays_compact() {
         // The module docs quote these sizes; the kernel holds one History per process.
         assert_eq!(size_of::<Slot>(), 96);
-        assert_eq!(size_of::<History>(), 776);
+        assert_eq!(size_of::<History>(), 832);
     }
 
     #[test]

@@ -10,10 +10,10 @@ use std::string::String;
 use std::vec::Vec;
 
 use super::blob::{
-    parse, IntervalOffsets, ModelRef, ParseError, FORMAT_VERSION, HEADER_LEN, MAGIC,
+    parse, IntervalOffsets, ModelRef, ParseError, FORMAT_VERSION, HEADER_LEN, MAGIC, N_HEADS,
 };
 use super::crc32::crc32;
-use super::schema::{Target, N_FEATURES, N_TARGETS, SCHEMA_ID};
+use super::schema::{Target, HORIZONS, N_FEATURES, N_HORIZONS, N_TARGETS, SCHEMA_ID};
 use super::target::BaseAlpha;
 
 /// A quantised linear model.
@@ -66,7 +66,7 @@ pub struct QuantModel {
     /// Nominal interval coverage, permille.
     pub coverage_permille: u16,
     /// Per target, in [`Target::ALL`] order.
-    pub targets: [Option<QuantTarget>; N_TARGETS],
+    pub heads: [Option<QuantTarget>; N_HEADS],
     /// UTF-8 training summary.
     pub metadata: String,
 }
@@ -87,7 +87,7 @@ impl QuantModel {
         out.extend_from_slice(&SCHEMA_ID.to_le_bytes());
         out.extend_from_slice(&(N_FEATURES as u16).to_le_bytes());
         let mask = self
-            .targets
+            .heads
             .iter()
             .enumerate()
             .filter(|(_, t)| t.is_some())
@@ -96,9 +96,13 @@ impl QuantModel {
         out.extend_from_slice(&self.interval_ms.to_le_bytes());
         out.extend_from_slice(&self.coverage_permille.to_le_bytes());
         out.extend_from_slice(&(self.metadata.len() as u16).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(N_HORIZONS as u16).to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        for h in HORIZONS {
+            out.extend_from_slice(&(h as u16).to_le_bytes());
+        }
         debug_assert_eq!(out.len(), HEADER_LEN);
-        for t in self.targets.iter().flatten() {
+        for t in self.heads.iter().flatten() {
             let l = &t.linear;
             out.push(l.frac_bits as u8);
             out.push(0);
@@ -150,34 +154,36 @@ impl QuantModel {
 
     /// Reads a parsed blob back into owned values.
     pub fn from_ref(m: &ModelRef<'_>) -> Self {
-        let mut targets: [Option<QuantTarget>; N_TARGETS] = Default::default();
-        for (slot, t) in targets.iter_mut().zip(Target::ALL) {
-            *slot = m.target(t).map(|tm| {
-                let f = &tm.forest;
-                let nodes: Vec<(u8, i32, u16)> = (0..f.n_nodes()).map(|i| f.node(i)).collect();
-                QuantTarget {
-                    base: tm.base,
-                    linear: QuantLinear {
-                        frac_bits: tm.linear.frac_bits(),
-                        intercept_q16: tm.linear.intercept_q16(),
-                        weights: tm.linear.weights().collect(),
-                        interval: tm.linear_interval,
-                    },
-                    forest: QuantForest {
-                        leaf_frac_bits: f.leaf_frac_bits(),
-                        roots: (0..f.n_trees()).map(|i| f.root(i) as u16).collect(),
-                        feature: nodes.iter().map(|n| n.0).collect(),
-                        threshold: nodes.iter().map(|n| n.1).collect(),
-                        right: nodes.iter().map(|n| n.2).collect(),
-                        interval: tm.forest_interval,
-                    },
-                }
-            });
+        let mut heads: [Option<QuantTarget>; N_HEADS] = Default::default();
+        for (i, slot) in heads.iter_mut().enumerate() {
+            *slot = m
+                .target(i / N_TARGETS, Target::ALL[i % N_TARGETS])
+                .map(|tm| {
+                    let f = &tm.forest;
+                    let nodes: Vec<(u8, i32, u16)> = (0..f.n_nodes()).map(|i| f.node(i)).collect();
+                    QuantTarget {
+                        base: tm.base,
+                        linear: QuantLinear {
+                            frac_bits: tm.linear.frac_bits(),
+                            intercept_q16: tm.linear.intercept_q16(),
+                            weights: tm.linear.weights().collect(),
+                            interval: tm.linear_interval,
+                        },
+                        forest: QuantForest {
+                            leaf_frac_bits: f.leaf_frac_bits(),
+                            roots: (0..f.n_trees()).map(|i| f.root(i) as u16).collect(),
+                            feature: nodes.iter().map(|n| n.0).collect(),
+                            threshold: nodes.iter().map(|n| n.1).collect(),
+                            right: nodes.iter().map(|n| n.2).collect(),
+                            interval: tm.forest_interval,
+                        },
+                    }
+                });
         }
         Self {
             interval_ms: m.interval_ms(),
             coverage_permille: m.coverage_permille(),
-            targets,
+            heads,
             metadata: m.metadata().into(),
         }
     }

@@ -20,7 +20,7 @@
 
 use std::string::String;
 
-use super::blob::{IntervalOffsets, ModelRef, MAX_METADATA_LEN};
+use super::blob::{IntervalOffsets, ModelRef, MAX_METADATA_LEN, N_HEADS};
 use super::float::{features_f64, ForestF64, IntervalF64, LinearF64, ModelF64, NodeF64, TreeF64};
 use super::forest::{
     LEAF, MAX_DEPTH, MAX_FOREST_NODES, MAX_LEAF_FRAC_BITS, MAX_TREES, MIN_THRESHOLD,
@@ -247,7 +247,7 @@ impl ModelF64 {
     /// Quantises every model; serialize the result with
     /// [`QuantModel::to_checked_bytes`].
     pub fn quantize(&self) -> Result<QuantModel, QuantizeError> {
-        if self.targets.iter().all(Option::is_none) {
+        if self.heads.iter().all(Option::is_none) {
             return Err(QuantizeError::Header("no target has a model"));
         }
         if self.interval_ms == 0 {
@@ -259,9 +259,10 @@ impl ModelF64 {
         if self.metadata.len() > MAX_METADATA_LEN {
             return Err(QuantizeError::Header("metadata longer than 1 KiB"));
         }
-        let mut targets: [Option<QuantTarget>; N_TARGETS] = Default::default();
-        for (slot, t) in targets.iter_mut().zip(Target::ALL) {
-            if let Some(m) = self.target(t) {
+        let mut heads: [Option<QuantTarget>; N_HEADS] = Default::default();
+        for (i, (slot, m)) in heads.iter_mut().zip(&self.heads).enumerate() {
+            let t = Target::ALL[i % N_TARGETS];
+            if let Some(m) = m {
                 *slot = Some(QuantTarget {
                     base: m.base,
                     linear: quantize_linear(t, &m.linear)?,
@@ -272,23 +273,24 @@ impl ModelF64 {
         Ok(QuantModel {
             interval_ms: self.interval_ms,
             coverage_permille: self.coverage_permille,
-            targets,
+            heads,
             metadata: String::from(self.metadata.as_str()),
         })
     }
 }
 
-/// Largest measured |fixed − float| per target over some feature rows.
+/// Largest measured |fixed − float| per head over some feature rows.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuantReport {
     /// Rows measured.
     pub rows: usize,
-    /// Per target (in [`Target::ALL`] order): largest linear difference, target units.
-    pub linear_max_abs: [f64; N_TARGETS],
-    /// Per target: largest forest difference, target units.
-    pub forest_max_abs: [f64; N_TARGETS],
-    /// Per target: the forest bound of that model ([`forest_error_bound`]).
-    pub forest_bound: [f64; N_TARGETS],
+    /// Per head (target `t` at horizon index `h` is `h·N_TARGETS + t`): largest linear
+    /// difference, target units.
+    pub linear_max_abs: [f64; N_HEADS],
+    /// Per head: largest forest difference, target units.
+    pub forest_max_abs: [f64; N_HEADS],
+    /// Per head: the forest bound of that model ([`forest_error_bound`]).
+    pub forest_bound: [f64; N_HEADS],
 }
 
 impl QuantReport {
@@ -318,7 +320,7 @@ impl QuantReport {
 /// let model = ModelF64 {
 ///     interval_ms: 1000,
 ///     coverage_permille: 800,
-///     targets: [Some(TargetModelF64 { linear, forest, ..Default::default() }), None, None, None],
+///     heads: [Some(TargetModelF64 { linear, forest, ..Default::default() }), None, None, None, None, None, None, None],
 ///     metadata: "example".into(),
 /// };
 /// let bytes = model.quantize().unwrap().to_checked_bytes().unwrap();
@@ -333,19 +335,22 @@ pub fn measure_error<'r>(
     rows: impl IntoIterator<Item = &'r [i32; N_FEATURES]>,
 ) -> QuantReport {
     let mut report = QuantReport {
-        forest_bound: [f64::INFINITY; N_TARGETS],
+        forest_bound: [f64::INFINITY; N_HEADS],
         ..Default::default()
     };
-    for (t, b) in Target::ALL.iter().zip(report.forest_bound.iter_mut()) {
-        if let Some(m) = fixed.target(*t) {
+    let head = |i: usize| (i / N_TARGETS, Target::ALL[i % N_TARGETS]);
+    for (i, b) in report.forest_bound.iter_mut().enumerate() {
+        let (h, t) = head(i);
+        if let Some(m) = fixed.target(h, t) {
             *b = forest_error_bound(m.forest.leaf_frac_bits());
         }
     }
     for x in rows {
         report.rows += 1;
         let xf = features_f64(x);
-        for (i, t) in Target::ALL.iter().enumerate() {
-            let (Some(fm), Some(qm)) = (float.target(*t), fixed.target(*t)) else {
+        for i in 0..N_HEADS {
+            let (h, t) = head(i);
+            let (Some(fm), Some(qm)) = (float.target(h, t), fixed.target(h, t)) else {
                 continue;
             };
             let lin = (qm.linear.predict_delta(x) as f64 - fm.linear.predict_delta(&xf)).abs();

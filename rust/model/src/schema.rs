@@ -4,7 +4,7 @@
 //! This file is the single definition of what a feature vector means. [`FEATURES`] lists every
 //! feature in vector order with its unit; [`Feature`] names the positions; `features.rs` computes
 //! them; the trainer writes [`FEATURE_NAMES`] as column headers. [`SCHEMA_ID`] hashes all of it
-//! (plus [`HISTORY_LEN`], [`HORIZON`] and the target definitions) at compile time, and the blob
+//! (plus [`HISTORY_LEN`], [`HORIZONS`] and the target definitions) at compile time, and the blob
 //! carries it, so a model trained on any other schema is refused at load.
 //!
 //! Changing a feature's name, unit, order or computation, or a target's definition, requires
@@ -13,10 +13,24 @@
 use super::history::HISTORY_LEN;
 
 /// Version of the feature computation and target definitions; bump on any semantic change.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
-/// Number of future intervals a target averages over (5 ≈ 5 s at the default 1 s interval).
-pub const HORIZON: usize = 5;
+/// Number of forecast horizons.
+pub const N_HORIZONS: usize = 2;
+
+/// The horizons, in intervals ahead, shortest first: 5 s and 60 s at the default 1 s interval.
+/// A model has one set of target models per horizon; a target's value at horizon `H` is defined
+/// over the next `H` intervals ([`Target::definition`]).
+pub const HORIZONS: [usize; N_HORIZONS] = [5, 60];
+
+/// The shortest horizon: the one whose forecasts the per-process blend scores
+/// ([`super::blend`]), because its outcomes fit in the history window.
+pub const HORIZON: usize = HORIZONS[0];
+
+/// The longest horizon.
+pub const MAX_HORIZON: usize = HORIZONS[N_HORIZONS - 1];
+
+const _: () = assert!(HORIZONS[0] < HORIZONS[1] && HORIZON <= HISTORY_LEN);
 
 /// One feature's name, unit (its integer scale) and meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +57,8 @@ pub const UNIT_SLOG_KIB: &str = "slog2q8(KiB)";
 pub const UNIT_LOG_RATIO: &str = "log2q8 ratio";
 /// `256 * log2(1 + seconds)`.
 pub const UNIT_LOG_SECONDS: &str = "log2q8(1+s)";
+/// `256 * log2(1 + permille)` in steps of an eighth of a doubling (multiples of 32).
+pub const UNIT_LOG_PERMILLE: &str = "log2q8(1+permille)";
 /// The kernel's own integer encoding (nice value, policy number).
 pub const UNIT_LEVEL: &str = "level";
 
@@ -131,8 +147,13 @@ feature_table! {
     NetActiveIntervals = "net_active_intervals", UNIT_COUNT, "intervals in the window with socket traffic";
     Threads = "threads", UNIT_COUNT, "thread count, newest";
     Nice = "nice", UNIT_LEVEL, "nice value, -20..=19, newest";
-    Policy = "policy", UNIT_LEVEL, "scheduling policy number, newest";
     AgeLog = "age_log", UNIT_LOG_SECONDS, "time since the process started, newest, in whole doublings (steps at 1, 3, 7, 15, ... s)";
+    CpuSlowLog = "cpu_slow_log", UNIT_LOG_PERMILLE, "EWMA (alpha 1/16) of cpu_permille since the process was first seen";
+    CpuSlowerLog = "cpu_slower_log", UNIT_LOG_PERMILLE, "EWMA (alpha 1/64) of cpu_permille since the process was first seen";
+    CpuSeenLog = "cpu_seen_log", UNIT_LOG_PERMILLE, "CPU time over wall time since the process was first seen";
+    IdleLog = "idle_log", UNIT_LOG_SECONDS, "time since the last interval with cpu_permille >= 10 (or since first seen), in whole doublings";
+    DiskSlowLog = "disk_slow_log", UNIT_LOG_RATE, "EWMA (alpha 1/16) of disk_log since first seen, in steps of 32";
+    NetSlowLog = "net_slow_log", UNIT_LOG_RATE, "EWMA (alpha 1/16) of net_log since first seen, in steps of 32";
 }
 
 /// Feature names in vector order (CSV headers, model reports).
@@ -166,17 +187,16 @@ impl Feature {
         Self::ALL.get(i).copied()
     }
 
-    /// Levels that name a program (its size, thread count, priority, policy and age) rather than
-    /// say what it is doing. The trainer's forests do not split on them by default: on programs
-    /// the training data did not have, such splits carried the training programs' habits over.
-    pub const PROGRAM_LEVELS: [Self; 8] = [
+    /// Levels that name a program (its size, thread count, priority and age) rather than say
+    /// what it is doing. The trainer's forests do not split on them by default: on programs the
+    /// training data did not have, such splits carried the training programs' habits over.
+    pub const PROGRAM_LEVELS: [Self; 7] = [
         Self::RssLog,
         Self::RssAnonLog,
         Self::RssFileLog,
         Self::VmLog,
         Self::Threads,
         Self::Nice,
-        Self::Policy,
         Self::AgeLog,
     ];
 }
@@ -204,10 +224,10 @@ macro_rules! target_table {
 }
 
 target_table! {
-    Cpu = "cpu", "permille", "%", "CPU: mean permille of one CPU over the next HORIZON intervals (their CPU time over their wall time) minus cpu_permille";
-    Rss = "rss", "KiB", "MiB", "RSS: mean resident KiB over the next HORIZON samples minus the newest RSS";
-    Disk = "disk", "log2q8(1+B/s)", "KiB/s", "Disk: log2q8(1 + block bytes per second over the next HORIZON intervals) minus disk_log";
-    Net = "net", "log2q8(1+B/s)", "KiB/s", "Net: log2q8(1 + socket bytes per second over the next HORIZON intervals) minus net_log";
+    Cpu = "cpu", "permille", "%", "CPU: mean permille of one CPU over the next H intervals (their CPU time over their wall time; intervals after the process exits count as 0) minus cpu_permille";
+    Rss = "rss", "KiB", "MiB", "RSS: peak resident KiB over the next H samples (0 after the process exits) minus the newest RSS";
+    Disk = "disk", "log2q8(1+B/s)", "KiB/s", "Disk: log2q8(1 + block bytes per second over the next H intervals, 0 after exit) minus disk_log";
+    Net = "net", "log2q8(1+B/s)", "KiB/s", "Net: log2q8(1 + socket bytes per second over the next H intervals, 0 after exit) minus net_log";
 }
 
 impl Target {
@@ -247,6 +267,78 @@ impl Target {
     }
 }
 
+/// What one column of `predictions.csv` (and `trainer predict`) holds for a target: its current
+/// level, or at a horizon index the linear forecast, the published forest forecast and the ends of
+/// its band. Every value is a level in target units.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CsvValue {
+    /// `<target>_current`.
+    Current,
+    /// `<target>_linear_<H>`.
+    Linear(usize),
+    /// `<target>_forest_<H>`.
+    Forest(usize),
+    /// `<target>_lo_<H>`.
+    Lo(usize),
+    /// `<target>_hi_<H>`.
+    Hi(usize),
+}
+
+/// Number of columns per target in `predictions.csv`.
+pub const CSV_VALUES_PER_TARGET: usize = 1 + 4 * N_HORIZONS;
+
+/// The columns of one target, in file order: current, then linear, forest, lo, hi per horizon.
+pub const CSV_VALUES: [CsvValue; CSV_VALUES_PER_TARGET] = {
+    let mut v = [CsvValue::Current; CSV_VALUES_PER_TARGET];
+    let mut h = 0;
+    while h < N_HORIZONS {
+        v[1 + 4 * h] = CsvValue::Linear(h);
+        v[2 + 4 * h] = CsvValue::Forest(h);
+        v[3 + 4 * h] = CsvValue::Lo(h);
+        v[4 + 4 * h] = CsvValue::Hi(h);
+        h += 1;
+    }
+    v
+};
+
+/// One column of `predictions.csv`: a target and what of it. Displays as its header name.
+///
+/// ```
+/// use procperf_model::schema::{CsvColumn, CsvValue, Target};
+/// let c = CsvColumn { target: Target::Cpu, value: CsvValue::Forest(1) };
+/// assert_eq!(c.to_string(), "cpu_forest_60");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvColumn {
+    /// The target.
+    pub target: Target,
+    /// What of it.
+    pub value: CsvValue,
+}
+
+impl core::fmt::Display for CsvColumn {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let (what, h) = match self.value {
+            CsvValue::Current => return write!(f, "{}_current", self.target.name()),
+            CsvValue::Linear(h) => ("linear", h),
+            CsvValue::Forest(h) => ("forest", h),
+            CsvValue::Lo(h) => ("lo", h),
+            CsvValue::Hi(h) => ("hi", h),
+        };
+        let intervals = HORIZONS.get(h).copied().unwrap_or(0);
+        write!(f, "{}_{what}_{intervals}", self.target.name())
+    }
+}
+
+/// Every column after `t_ms,pid,comm`, target by target, in file order.
+pub fn csv_columns() -> impl Iterator<Item = CsvColumn> {
+    Target::ALL.into_iter().flat_map(|target| {
+        CSV_VALUES
+            .into_iter()
+            .map(move |value| CsvColumn { target, value })
+    })
+}
+
 /// FNV-1a, 32 bit, usable in constants.
 pub const fn fnv1a32(mut hash: u32, bytes: &[u8]) -> u32 {
     let mut i = 0;
@@ -270,7 +362,11 @@ const fn schema_id() -> u32 {
     let mut h = hash_str(FNV1A32_INIT, "procperf-schema");
     h = fnv1a32(h, &SCHEMA_VERSION.to_le_bytes());
     h = fnv1a32(h, &(HISTORY_LEN as u32).to_le_bytes());
-    h = fnv1a32(h, &(HORIZON as u32).to_le_bytes());
+    let mut k = 0;
+    while k < N_HORIZONS {
+        h = fnv1a32(h, &(HORIZONS[k] as u32).to_le_bytes());
+        k += 1;
+    }
     h = fnv1a32(h, &(FEATURE_MAX as u32).to_le_bytes());
     let mut i = 0;
     while i < N_FEATURES {
@@ -315,7 +411,6 @@ mod tests {
                 "vm_log",
                 "threads",
                 "nice",
-                "policy",
                 "age_log"
             ]
         );
@@ -341,7 +436,7 @@ mod tests {
             assert_eq!(f.index(), i);
             assert_eq!(f.spec().name, FEATURE_NAMES[i]);
         }
-        assert!((30..=64).contains(&N_FEATURES));
+        assert!((30..64).contains(&N_FEATURES));
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn random_tree(rng: &mut Rng, depth: usize, leaf_scale: f64) -> TreeF64 {
     TreeF64 { nodes }
 }
 
-/// A model for every target: linear weights spanning 1e-4..1e2, `n_trees` trees of `depth`.
+/// A model for every target at every horizon: linear weights spanning 1e-4..1e2, `n_trees` trees of `depth`.
 pub fn random_model(seed: u64, n_trees: usize, depth: usize) -> ModelF64 {
     let mut rng = Rng(seed);
     let mut model = ModelF64 {
@@ -74,7 +74,7 @@ pub fn random_model(seed: u64, n_trees: usize, depth: usize) -> ModelF64 {
         metadata: format!("synthetic model, seed {seed}, {n_trees} trees of depth {depth}"),
         ..Default::default()
     };
-    for slot in model.targets.iter_mut() {
+    for slot in model.heads.iter_mut() {
         let scale = rng.range(10.0, 2000.0);
         let weights = (0..N_FEATURES)
             .map(|_| rng.range(-1.0, 1.0) * 10f64.powf(rng.range(-4.0, 2.0)))

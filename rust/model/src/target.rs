@@ -1,13 +1,20 @@
-//! Targets: the current level of each predicted quantity, the target value (the change of its mean
-//! over the next [`HORIZON`] intervals from the current level), the base a model's predicted change
-//! is added to ([`BaseAlpha`]), and conversion of levels to units people read.
+//! Targets: the current level of each predicted quantity, the target value at a horizon of `H`
+//! intervals (the change of its level over the next `H` intervals from the current level, one of
+//! [`HORIZONS`]), the base a model's predicted change is added to ([`BaseAlpha`]), and conversion
+//! of levels to units people read.
 //!
 //! | target | level unit | learned value |
 //! |---|---|---|
 //! | cpu  | permille of one CPU | mean CPU over the next H intervals − newest interval's CPU |
-//! | rss  | KiB | mean RSS of the next H samples − newest RSS |
+//! | rss  | KiB | peak RSS of the next H samples − newest RSS |
 //! | disk | log2q8(1 + B/s) | log of the mean block rate over the next H intervals − newest log rate |
 //! | net  | log2q8(1 + B/s) | same, socket bytes |
+//!
+//! What a planner asks is "how much will this process use over the next minute", and a process
+//! that exits uses nothing: intervals after the exit count as 0 (no CPU, no bytes, no memory), in
+//! the mean of the rates and in the peak of RSS. For CPU, disk and net, the mean rate is what a
+//! scheduler or an I/O budget spends; for memory it is the peak that must fit, so the RSS target
+//! is the highest level ahead, not the mean.
 //!
 //! The models do not learn the change from the newest level directly: they learn the change from a
 //! *base*, an EWMA of the level over the window ([`BaseAlpha`]; its smoothing factor is fitted by
@@ -21,8 +28,10 @@
 //! trainer is `float::display_f64`).
 
 use super::features::{cpu_permille, log_per_second, ratio};
-use super::fixed::{div_round_i64, exp2m1_q8, sat_i32, sum_u64, Log2Q8};
+use super::fixed::{div_round_i64, exp2m1_q8, sat_i32, Log2Q8};
 use super::history::{History, Slot, HISTORY_LEN};
+#[cfg(doc)]
+use super::schema::HORIZONS;
 use super::schema::{Target, HORIZON, N_TARGETS};
 
 /// Level of every target now (newest sample of a full history); `None` until it is full. This is
@@ -112,26 +121,66 @@ impl Default for BaseAlpha {
     }
 }
 
-/// Mean level of every target over the [`HORIZON`] slots that follow a window.
-pub fn future_levels(future: &[Slot; HORIZON]) -> [i64; N_TARGETS] {
-    let us = sum_u64(future.iter().map(|s| u64::from(s.interval_us)));
-    let sum = |f: fn(&Slot) -> u64| future.iter().fold(0u64, |acc, s| acc.saturating_add(f(s)));
-    let cpu_us = sum_u64(future.iter().map(|s| s.cpu_us()));
-    let rss_sum = sum_u64(future.iter().map(|s| s.rss_kib())); // < 2^33 * HORIZON
-    let rss = div_round_i64(rss_sum as i64, HORIZON as i64);
-    levels_i64(
-        ratio(cpu_us.saturating_mul(1000), us),
-        rss,
-        log_per_second(sum(|s| s.disk_bytes), us),
-        log_per_second(sum(|s| s.net_bytes), us),
-    )
+/// Level of every target over the slots that follow a window (`future`, oldest first), then
+/// `exited` more intervals of `exited_interval_us` each after the process exited: the mean rate
+/// of CPU, disk and net over all of them (time-weighted; the exited intervals add time, nothing
+/// else) and the peak RSS (0 if every interval is after the exit).
+///
+/// ```
+/// use procperf_model::history::Slot;
+/// use procperf_model::schema::Target;
+/// use procperf_model::target::future_levels;
+/// let busy = Slot { interval_us: 1_000_000, cpu_user_us: 600_000, rss_anon_kib: 2048, ..Default::default() };
+/// // Two busy seconds, then the process exits: over a 6 s horizon it used 200 permille.
+/// let l = future_levels(&[busy, busy], 4, 1_000_000);
+/// assert_eq!(l[Target::Cpu.index()], 200);
+/// assert_eq!(l[Target::Rss.index()], 2048);
+/// ```
+pub fn future_levels(future: &[Slot], exited: usize, exited_interval_us: u32) -> [i64; N_TARGETS] {
+    let mut sums = FutureSums::default();
+    for s in future {
+        sums.add(s);
+    }
+    sums.levels(exited, exited_interval_us)
+}
+
+/// What [`future_levels`] needs of the slots ahead, added one slot at a time (so a minute of
+/// slots need not be held at once).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FutureSums {
+    us: u64,
+    cpu_us: u64,
+    disk_bytes: u64,
+    net_bytes: u64,
+    rss_peak_kib: u64,
+}
+
+impl FutureSums {
+    /// Adds the next slot.
+    pub fn add(&mut self, s: &Slot) {
+        self.us = self.us.saturating_add(u64::from(s.interval_us));
+        self.cpu_us = self.cpu_us.saturating_add(s.cpu_us());
+        self.disk_bytes = self.disk_bytes.saturating_add(s.disk_bytes);
+        self.net_bytes = self.net_bytes.saturating_add(s.net_bytes);
+        self.rss_peak_kib = self.rss_peak_kib.max(s.rss_kib());
+    }
+
+    /// The levels of the slots added, then `exited` intervals of `exited_interval_us` after an
+    /// exit ([`future_levels`]).
+    pub fn levels(&self, exited: usize, exited_interval_us: u32) -> [i64; N_TARGETS] {
+        let dead_us = (exited as u64).saturating_mul(u64::from(exited_interval_us));
+        let us = self.us.saturating_add(dead_us);
+        levels(
+            ratio(self.cpu_us.saturating_mul(1000), us),
+            self.rss_peak_kib,
+            log_per_second(self.disk_bytes, us),
+            log_per_second(self.net_bytes, us),
+        )
+    }
 }
 
 fn levels(cpu: i64, rss_kib: u64, disk: i64, net: i64) -> [i64; N_TARGETS] {
-    levels_i64(cpu, i64::try_from(rss_kib).unwrap_or(i64::MAX), disk, net)
-}
-
-fn levels_i64(cpu: i64, rss: i64, disk: i64, net: i64) -> [i64; N_TARGETS] {
+    let rss = i64::try_from(rss_kib).unwrap_or(i64::MAX);
     let mut out = [0i64; N_TARGETS];
     for (o, t) in out.iter_mut().zip(Target::ALL) {
         *o = match t {
@@ -144,15 +193,12 @@ fn levels_i64(cpu: i64, rss: i64, disk: i64, net: i64) -> [i64; N_TARGETS] {
     out
 }
 
-/// The outcome of the forecasts made [`HORIZON`] samples before a window's newest one: the mean
-/// level of every target over the window's newest [`HORIZON`] slots ([`future_levels`] of those
-/// slots). What [`super::blend::Blend`] scores forecasts against.
+/// The outcome of the forecasts made [`HORIZON`] samples before a window's newest one, for the
+/// shortest horizon: every target's level over the window's newest [`HORIZON`] slots
+/// ([`future_levels`] of those slots). What [`super::blend::Blend`] scores forecasts against (a
+/// process scored is alive, so nothing of it is after an exit).
 pub fn outcome_levels(window: &[Slot; HISTORY_LEN]) -> [i64; N_TARGETS] {
-    let mut last = [Slot::default(); HORIZON];
-    for (l, s) in last.iter_mut().zip(&window[HISTORY_LEN - HORIZON..]) {
-        *l = *s;
-    }
-    future_levels(&last)
+    future_levels(&window[HISTORY_LEN - HORIZON..], 0, 1)
 }
 
 /// The target values: [`future_levels`] minus [`current_levels`], saturated to `i32`. A model learns
@@ -164,15 +210,26 @@ pub fn outcome_levels(window: &[Slot; HISTORY_LEN]) -> [i64; N_TARGETS] {
 /// use procperf_model::target::target_values;
 /// let idle = Slot { interval_us: 1_000_000, ..Default::default() };
 /// let busy = Slot { cpu_user_us: 500_000, ..idle };
-/// let v = target_values(&[idle; HISTORY_LEN], &[busy; HORIZON]);
+/// let v = target_values(&[idle; HISTORY_LEN], &[busy; HORIZON], 0);
 /// assert_eq!(v[Target::Cpu.index()], 500); // from 0 to 500 permille
 /// ```
-pub fn target_values(window: &[Slot; HISTORY_LEN], future: &[Slot; HORIZON]) -> [i32; N_TARGETS] {
-    let now = current_levels(window);
-    let next = future_levels(future);
+pub fn target_values(
+    window: &[Slot; HISTORY_LEN],
+    future: &[Slot],
+    exited: usize,
+) -> [i32; N_TARGETS] {
+    let exited_interval = window[HISTORY_LEN - 1].interval_us;
+    changes(
+        &current_levels(window),
+        &future_levels(future, exited, exited_interval),
+    )
+}
+
+/// `next - now` per target, saturated to `i32`: a learned value.
+pub fn changes(now: &[i64; N_TARGETS], next: &[i64; N_TARGETS]) -> [i32; N_TARGETS] {
     let mut out = [0i32; N_TARGETS];
     for ((o, n), f) in out.iter_mut().zip(now).zip(next) {
-        *o = sat_i32(f.saturating_sub(n));
+        *o = sat_i32(f.saturating_sub(*n));
     }
     out
 }
@@ -230,12 +287,15 @@ mod tests {
             ..idle()
         }; // 2 s busy
            // (2 s of CPU) / (6 s) = 333.3 permille.
-        assert_eq!(future_levels(&f)[Target::Cpu.index()], 333);
-        assert_eq!(target_values(&w, &f)[Target::Cpu.index()], 133);
+        assert_eq!(future_levels(&f, 0, 1)[Target::Cpu.index()], 333);
+        assert_eq!(target_values(&w, &f, 0)[Target::Cpu.index()], 133);
+        // The same 2 s of CPU, then the process exits: 4 more seconds at 0 count too.
+        assert_eq!(target_values(&w, &f[..1], 4)[Target::Cpu.index()], 133);
+        assert_eq!(target_values(&w, &f[..1], 0)[Target::Cpu.index()], 800);
     }
 
     #[test]
-    fn rss_target_is_mean_of_future_samples_minus_current() {
+    fn rss_target_is_peak_of_future_samples_minus_current() {
         let mut w = [idle(); HISTORY_LEN];
         w[HISTORY_LEN - 1].rss_anon_kib = 1000;
         let f: [Slot; HORIZON] = core::array::from_fn(|i| Slot {
@@ -243,7 +303,10 @@ mod tests {
             ..idle()
         });
         assert_eq!(current_levels(&w)[Target::Rss.index()], 1000);
-        assert_eq!(target_values(&w, &f)[Target::Rss.index()], 300);
+        assert_eq!(target_values(&w, &f, 0)[Target::Rss.index()], 500);
+        // Exited at once: nothing resident ahead.
+        assert_eq!(target_values(&w, &[], 5)[Target::Rss.index()], -1000);
+        assert_eq!(target_values(&w, &f[..2], 3)[Target::Rss.index()], 200);
     }
 
     #[test]
@@ -254,7 +317,7 @@ mod tests {
         let mut f = [idle(); HORIZON];
         f[0].disk_bytes = 5 * 4095; // mean 4095 B/s: log 12
         f[4].net_bytes = 5 * 255; // mean 255 B/s: log 8
-        let v = target_values(&w, &f);
+        let v = target_values(&w, &f, 0);
         assert_eq!(v[Target::Disk.index()], 2 * 256);
         assert_eq!(v[Target::Net.index()], 8 * 256);
     }

@@ -10,79 +10,92 @@
 use super::features::compute_window;
 use super::history::{History, Slot, HISTORY_LEN};
 use super::sample::RawSample;
-use super::schema::{HORIZON, N_FEATURES, N_TARGETS};
-use super::target::{current_levels, outcome_levels, target_values, window_levels};
+use super::schema::{HORIZON, HORIZONS, N_FEATURES, N_HORIZONS, N_TARGETS};
+use super::target::{changes, current_levels, outcome_levels, window_levels, FutureSums};
 
 /// One row: the features at sample `end` (the newest sample of the window), the current levels of
-/// the targets, and — for training rows — the learned target values.
+/// the targets, and — for training rows — the learned target values at each horizon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Row<'a> {
     /// Index into the input slice of the window's newest sample.
     pub end: usize,
-    /// Features of the window `end + 1 - HISTORY_LEN ..= end`.
+    /// Features of the window `end + 1 - HISTORY_LEN ..= end` and the long memory of every
+    /// sample up to `end`.
     pub features: &'a [i32; N_FEATURES],
     /// Current level of each target, in target units (the persistence forecast).
     pub levels: &'a [i64; N_TARGETS],
     /// Level of each target in each slot of the window, oldest first (`past[target][slot]`): what
     /// base levels are computed from.
     pub past: &'a [[i64; HISTORY_LEN]; N_TARGETS],
-    /// Learned values from samples `end + 1 ..= end + HORIZON`; all zero for [`for_each_feature_row`].
-    pub targets: &'a [i32; N_TARGETS],
-    /// Mean level of each target over the window's newest [`HORIZON`] samples: the outcome of the
+    /// Learned values at each of [`HORIZONS`], from samples `end + 1 ..= end + H` (and the
+    /// intervals after the exit, for a process that exited); `None` where the input ends before
+    /// `H` samples and the process did not exit, and always for [`for_each_feature_row`].
+    pub targets: &'a [Option<[i32; N_TARGETS]>; N_HORIZONS],
+    /// Level of each target over the window's newest [`HORIZON`] samples: the outcome of the
     /// forecasts made at sample `end - HORIZON` ([`super::target::outcome_levels`]).
     pub outcome: &'a [i64; N_TARGETS],
 }
 
-/// Number of rows [`for_each_training_row`] produces for `n_samples` samples.
-pub const fn n_training_rows(n_samples: usize) -> usize {
-    n_samples.saturating_sub(HISTORY_LEN - 1 + HORIZON)
+/// Number of rows [`for_each_training_row`] produces for `n_samples` samples of a process that
+/// did not exit (one that exited has a row for every full history).
+pub const fn n_training_rows(n_samples: usize, exited: bool) -> usize {
+    if exited {
+        n_samples.saturating_sub(HISTORY_LEN - 1)
+    } else {
+        n_samples.saturating_sub(HISTORY_LEN - 1 + HORIZON)
+    }
 }
 
-/// Calls `f` for every position with a full history ending there and [`HORIZON`] samples after it.
+/// Calls `f` for every position with a full history ending there and a known target at the
+/// shortest horizon: [`HORIZON`] samples after it, or fewer if the process `exited` after the
+/// last sample given (then the intervals after it count as 0, see [`super::target`]).
 ///
 /// ```
 /// use procperf_model::sample::RawSample;
-/// use procperf_model::schema::{Feature, Target, HORIZON};
+/// use procperf_model::schema::{Target, HORIZON, HORIZONS};
 /// use procperf_model::history::HISTORY_LEN;
 /// use procperf_model::window::{for_each_training_row, n_training_rows};
 /// let s: Vec<RawSample> = (0..20u64)
 ///     .map(|i| RawSample { interval_ns: 1_000_000_000, rss_anon_kib: 100 * i, ..Default::default() })
 ///     .collect();
 /// let mut rows = 0;
-/// for_each_training_row(&s, |row| {
+/// for_each_training_row(&s, false, |row| {
 ///     rows += 1;
-///     // RSS grows 100 KiB per sample: the mean of the next 5 is 300 KiB above the current one.
-///     assert_eq!(row.targets[Target::Rss.index()], 300);
+///     // RSS grows 100 KiB per sample: the peak of the next 5 is 500 KiB above the current one.
+///     assert_eq!(row.targets[0].unwrap()[Target::Rss.index()], 500);
 ///     assert_eq!(row.levels[Target::Rss.index()], 100 * row.end as i64);
+///     assert!(row.targets[1].is_none()); // 20 samples are not a minute
 /// });
-/// assert_eq!(rows, n_training_rows(s.len()));
+/// assert_eq!(rows, n_training_rows(s.len(), false));
 /// assert_eq!(rows, 20 - (HISTORY_LEN - 1) - HORIZON);
 /// ```
-pub fn for_each_training_row(samples: &[RawSample], mut f: impl FnMut(&Row<'_>)) {
-    walk(samples, true, &mut f);
+pub fn for_each_training_row(samples: &[RawSample], exited: bool, mut f: impl FnMut(&Row<'_>)) {
+    walk(samples, Some(exited), &mut f);
 }
 
 /// Calls `f` for every position with a full history ending there, including the last sample (the
-/// rows to predict from); `targets` is all zero.
+/// rows to predict from); every target is `None`.
 pub fn for_each_feature_row(samples: &[RawSample], mut f: impl FnMut(&Row<'_>)) {
-    walk(samples, false, &mut f);
+    walk(samples, None, &mut f);
 }
 
-fn walk(samples: &[RawSample], with_targets: bool, f: &mut dyn FnMut(&Row<'_>)) {
+fn walk(samples: &[RawSample], exited: Option<bool>, f: &mut dyn FnMut(&Row<'_>)) {
     let mut history = History::new();
     for (end, sample) in samples.iter().enumerate() {
         history.push(sample);
         let Some(window) = history.window() else {
             continue;
         };
-        let mut targets = [0i32; N_TARGETS];
-        if with_targets {
-            let Some(future) = future_slots(samples, end) else {
+        let mut targets = [None; N_HORIZONS];
+        if let Some(exited) = exited {
+            for (t, &h) in targets.iter_mut().zip(&HORIZONS) {
+                *t = target_values_ahead(&window, samples, end, h, exited);
+            }
+            if targets[0].is_none() {
                 return;
-            };
-            targets = target_values(&window, &future);
+            }
         }
-        let features = compute_window(&window);
+        let features = compute_window(&window, history.long());
         let levels = current_levels(&window);
         let past = window_levels(&window);
         let outcome = outcome_levels(&window);
@@ -97,14 +110,28 @@ fn walk(samples: &[RawSample], with_targets: bool, f: &mut dyn FnMut(&Row<'_>)) 
     }
 }
 
-/// The [`HORIZON`] slots after `end`, if the input has them.
-fn future_slots(samples: &[RawSample], end: usize) -> Option<[Slot; HORIZON]> {
-    let after = samples.get(end.checked_add(1)?..)?.get(..HORIZON)?;
-    let mut out = [Slot::default(); HORIZON];
-    for (o, s) in out.iter_mut().zip(after) {
-        *o = Slot::from_raw(s);
+/// The learned values `h` samples after `end`, if the input has them or the process exited.
+fn target_values_ahead(
+    window: &[Slot; HISTORY_LEN],
+    samples: &[RawSample],
+    end: usize,
+    h: usize,
+    exited: bool,
+) -> Option<[i32; N_TARGETS]> {
+    let after = samples.get(end.checked_add(1)?..)?;
+    let alive = after.len().min(h);
+    if alive < h && !exited {
+        return None;
     }
-    Some(out)
+    let mut ahead = FutureSums::default();
+    for s in &after[..alive] {
+        ahead.add(&Slot::from_raw(s));
+    }
+    let exited_interval = window[HISTORY_LEN - 1].interval_us;
+    Some(changes(
+        &current_levels(window),
+        &ahead.levels(h - alive, exited_interval),
+    ))
 }
 
 #[cfg(test)]
@@ -126,7 +153,12 @@ mod tests {
     #[test]
     fn too_short_input_gives_no_rows() {
         let mut n = 0;
-        for_each_training_row(&ramp((HISTORY_LEN + HORIZON - 1) as u64), |_| n += 1);
+        for_each_training_row(&ramp((HISTORY_LEN + HORIZON - 1) as u64), false, |_| n += 1);
+        assert_eq!(n, 0);
+        // A process that exited has a row for each full history, its future counted as 0.
+        for_each_training_row(&ramp((HISTORY_LEN + HORIZON - 1) as u64), true, |_| n += 1);
+        assert_eq!(n, HORIZON);
+        n = 0;
         assert_eq!(n, 0);
         for_each_feature_row(&ramp((HISTORY_LEN - 1) as u64), |_| n += 1);
         assert_eq!(n, 0);
@@ -143,14 +175,43 @@ mod tests {
     #[test]
     fn training_rows_match_features_of_the_same_history() {
         let s = ramp(30);
-        for_each_training_row(&s, |r| {
+        let mut rows = 0;
+        for_each_training_row(&s, false, |r| {
             let mut h = History::new();
-            for x in &s[r.end + 1 - HISTORY_LEN..=r.end] {
+            for x in &s[..=r.end] {
                 h.push(x);
             }
             assert_eq!(Some(*r.features), super::super::features::compute(&h));
             // CPU grows 1 permille per second: the next 5 average 3 above the current.
-            assert_eq!(r.targets[0], 3);
+            assert_eq!(r.targets[0].unwrap()[0], 3);
+            assert!(r.targets[1].is_none());
+            rows += 1;
         });
+        assert_eq!(rows, n_training_rows(30, false));
+    }
+
+    #[test]
+    fn an_exited_process_uses_nothing_after_its_last_sample() {
+        // 70 samples at 1000 permille, then the process exits.
+        let s: Vec<RawSample> = (0..70)
+            .map(|_| RawSample {
+                interval_ns: 1_000_000_000,
+                cpu_user_ns: 1_000_000_000,
+                rss_anon_kib: 100,
+                ..Default::default()
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for_each_training_row(&s, true, |r| {
+            let long = r.targets[1].unwrap();
+            seen.push((r.end, long[0], long[1]));
+        });
+        assert_eq!(seen.len(), n_training_rows(70, true));
+        // At sample 9, 60 samples remain: the whole minute is busy and resident.
+        assert_eq!(seen[2], (9, 0, 0));
+        // At sample 39, 30 of the next 60 s are after the exit: half the CPU, the same peak.
+        assert_eq!(seen[32], (39, -500, 0));
+        // At the last sample, nothing is ahead.
+        assert_eq!(*seen.last().unwrap(), (69, -1000, -100));
     }
 }

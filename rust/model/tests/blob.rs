@@ -24,7 +24,7 @@ fn reseal(bytes: &mut [u8]) {
 
 /// Offsets in the first target's forest: (roots, then node 0's feature, threshold, right).
 fn first_forest_arrays(q: &QuantModel) -> (usize, usize, usize, usize) {
-    let f = &q.targets[0].as_ref().unwrap().forest;
+    let f = &q.heads[0].as_ref().unwrap().forest;
     let roots = HEADER_LEN + 20 + 8 * N_FEATURES + 16;
     let nodes = roots + 2 * f.roots.len();
     // Node record: threshold i32, right u16, feature u8, reserved u8.
@@ -58,11 +58,11 @@ fn prediction_levels_follow_intervals_and_clamp_at_zero() {
     let (_, bytes) = small_blob();
     let m = parse(&bytes).unwrap();
     let x = [100; N_FEATURES];
-    for t in Target::ALL {
-        let p = m.predict(t, &x, 1_000_000).unwrap();
+    for (h, t) in [0, 1].into_iter().flat_map(|h| Target::ALL.map(|t| (h, t))) {
+        let p = m.predict(h, t, &x, 1_000_000).unwrap();
         assert!(p.linear_lo <= p.linear && p.linear <= p.linear_hi, "{p:?}");
         assert!(p.forest_lo <= p.forest && p.forest <= p.forest_hi, "{p:?}");
-        let p0 = m.predict(t, &x, 0).unwrap();
+        let p0 = m.predict(h, t, &x, 0).unwrap();
         assert!(p0.linear_lo >= 0 && p0.forest_lo >= 0);
     }
 }
@@ -156,7 +156,7 @@ fn forest_with_feature_index_out_of_range_is_rejected() {
     assert_eq!(
         parse(&b),
         Err(ParseError::Forest {
-            target: 0,
+            head: 0,
             error: ForestError::FeatureIndex { node: 0 }
         })
     );
@@ -172,7 +172,7 @@ fn forest_with_reserved_node_byte_set_is_rejected() {
     assert_eq!(
         parse(&b),
         Err(ParseError::Forest {
-            target: 0,
+            head: 0,
             error: ForestError::Reserved { node: 0 }
         })
     );
@@ -187,7 +187,7 @@ fn forest_with_child_pointing_backwards_or_out_of_bounds_is_rejected() {
         b[right..right + 2].copy_from_slice(&bad.to_le_bytes());
         reseal(&mut b);
         assert!(
-            matches!(parse(&b), Err(ParseError::Forest { target: 0, .. })),
+            matches!(parse(&b), Err(ParseError::Forest { head: 0, .. })),
             "right offset {bad} accepted"
         );
     }
@@ -200,10 +200,7 @@ fn forest_with_inconsistent_roots_is_rejected() {
     let mut b = good.clone();
     b[roots + 2..roots + 4].copy_from_slice(&3u16.to_le_bytes());
     reseal(&mut b);
-    assert!(matches!(
-        parse(&b),
-        Err(ParseError::Forest { target: 0, .. })
-    ));
+    assert!(matches!(parse(&b), Err(ParseError::Forest { head: 0, .. })));
 }
 
 #[test]
@@ -214,7 +211,7 @@ fn interval_with_lo_above_hi_is_rejected() {
     let lo = HEADER_LEN + 12;
     b[lo..lo + 4].copy_from_slice(&i32::MAX.to_le_bytes());
     reseal(&mut b);
-    assert_eq!(parse(&b), Err(ParseError::Interval { target: 0 }));
+    assert_eq!(parse(&b), Err(ParseError::Interval { head: 0 }));
 }
 
 #[test]
@@ -231,12 +228,17 @@ fn metadata_must_be_utf8() {
 #[test]
 fn model_with_a_subset_of_targets_predicts_only_those() {
     let mut f = random_model(9, 2, 2);
-    f.targets[1] = None;
-    f.targets[3] = None;
+    f.heads[1] = None;
+    f.heads[3] = None;
+    for head in &mut f.heads[4..] {
+        *head = None;
+    }
     let bytes = f.quantize().unwrap().to_checked_bytes().unwrap();
     let m = parse(&bytes).unwrap();
-    let p = m.predict_all(&[0; N_FEATURES], &[0; 4]);
+    let p = m.predict_all(0, &[0; N_FEATURES], &[0; 4]);
     assert!(p[0].is_some() && p[1].is_none() && p[2].is_some() && p[3].is_none());
+    assert!(m.has_horizon(0) && !m.has_horizon(1));
+    assert_eq!(m.predict_all(1, &[0; N_FEATURES], &[0; 4]), [None; 4]);
 }
 
 #[test]
@@ -245,6 +247,13 @@ fn parse_error_messages_name_the_problem() {
     assert!(e
         .to_string()
         .starts_with("model trained for another feature schema"));
+    let e = ParseError::Forest {
+        head: 5,
+        error: ForestError::Shape,
+    };
+    assert!(e.to_string().contains("rss at 60 intervals"), "{e}");
+    let old = ParseError::Version { found: 2 }.to_string();
+    assert!(old.contains("refit it"), "{old}");
 }
 
 #[test]
@@ -259,9 +268,13 @@ fn predict_all_matches_predict_per_target() {
     for _ in 0..500 {
         let x = random_features(&mut rng);
         let levels = [rng.below(3000) as i64, rng.below(1 << 30) as i64, 2000, 0];
-        let all = m.predict_all(&x, &levels);
-        for (i, t) in Target::ALL.iter().enumerate() {
-            assert_eq!(all[i], m.predict(*t, &x, levels[i]));
+        let horizons = m.predict_horizons(&x, &[levels; 2]);
+        for (h, at_h) in horizons.iter().enumerate() {
+            let all = m.predict_all(h, &x, &levels);
+            assert_eq!(&all, at_h);
+            for (i, t) in Target::ALL.iter().enumerate() {
+                assert_eq!(all[i], m.predict(h, *t, &x, levels[i]));
+            }
         }
     }
 }
@@ -290,18 +303,14 @@ fn base_factor_outside_its_range_is_rejected() {
         let mut b = good.clone();
         b[at..at + 2].copy_from_slice(&bad.to_le_bytes());
         reseal(&mut b);
-        assert_eq!(
-            parse(&b),
-            Err(ParseError::Base { target: 0 }),
-            "factor {bad}"
-        );
+        assert_eq!(parse(&b), Err(ParseError::Base { head: 0 }), "factor {bad}");
     }
     let mut b = good.clone();
     b[at..at + 2].copy_from_slice(&1000u16.to_le_bytes());
     reseal(&mut b);
     let m = parse(&b).unwrap();
     assert_eq!(
-        m.target(Target::ALL[0]).unwrap().base,
+        m.target(0, Target::ALL[0]).unwrap().base,
         procperf_model::target::BaseAlpha::PERSISTENCE
     );
 }
@@ -314,17 +323,27 @@ fn predictions_add_the_change_to_the_base_level() {
     let (_, bytes) = small_blob();
     let m = parse(&bytes).unwrap();
     for seed in 0..20 {
-        let window = busy_history(seed).window().unwrap();
-        let x = compute_window(&window);
+        let history = busy_history(seed);
+        let window = history.window().unwrap();
+        let x = compute_window(&window, history.long());
         let past = window_levels(&window);
-        let bases = m.base_levels(&past);
-        assert_eq!(m.predict_window(&window), m.predict_all(&x, &bases));
-        for t in Target::ALL {
-            let Some(tm) = m.target(t) else { continue };
-            assert_eq!(bases[t.index()], tm.base.level(&past[t.index()]));
-            // A base of the newest level is the change-from-current model.
-            let cur = current_levels(&window)[t.index()];
-            assert_eq!(BaseAlpha::PERSISTENCE.level(&past[t.index()]), cur);
+        for h in 0..2 {
+            let bases = m.base_levels(h, &past);
+            assert_eq!(
+                m.predict_window(h, &window, history.long()),
+                m.predict_all(h, &x, &bases)
+            );
+            assert_eq!(
+                m.predict_history(h, &history),
+                Some(m.predict_all(h, &x, &bases))
+            );
+            for t in Target::ALL {
+                let Some(tm) = m.target(h, t) else { continue };
+                assert_eq!(bases[t.index()], tm.base.level(&past[t.index()]));
+                // A base of the newest level is the change-from-current model.
+                let cur = current_levels(&window)[t.index()];
+                assert_eq!(BaseAlpha::PERSISTENCE.level(&past[t.index()]), cur);
+            }
         }
     }
 }

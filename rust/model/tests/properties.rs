@@ -126,8 +126,8 @@ proptest! {
     #[test]
     fn parse_of_serialize_is_identity(seed in any::<u64>(), n_trees in 1usize..6, depth in 0usize..6, mask in 1u8..16) {
         let mut f = random_model(seed, n_trees, depth);
-        for (i, t) in f.targets.iter_mut().enumerate() {
-            if mask & (1 << i) == 0 {
+        for (i, t) in f.heads.iter_mut().enumerate() {
+            if mask & (1 << (i % 4)) == 0 || (i >= 4 && mask & 1 == 0) {
                 *t = None;
             }
         }
@@ -163,7 +163,8 @@ proptest! {
         let crc = crc32(&bytes[..n - 4]);
         bytes[n - 4..].copy_from_slice(&crc.to_le_bytes());
         if let Ok(m) = parse(&bytes) {
-            let _ = m.predict_all(&x, &[i64::MAX, i64::MIN, 0, -1]);
+            let _ = m.predict_all(0, &x, &[i64::MAX, i64::MIN, 0, -1]);
+            let _ = m.predict_horizons(&x, &[[i64::MAX, i64::MIN, 0, -1]; 2]);
         }
     }
 
@@ -209,20 +210,20 @@ fn model_with<R>(
     f: impl Fn(&procperf_model::blob::TargetModelRef<'_>) -> R,
 ) -> R {
     let base = random_model(1, 1, 0).quantize().unwrap();
-    let mut t = base.targets[0].clone().unwrap();
+    let mut t = base.heads[0].clone().unwrap();
     if let Some(l) = linear {
         t.linear = l;
     }
     if let Some(fo) = forest {
         t.forest = fo;
     }
-    let q = QuantModel {
-        targets: [Some(t), None, None, None],
-        ..base
-    };
+    let mut heads: [Option<procperf_model::owned::QuantTarget>; procperf_model::blob::N_HEADS] =
+        Default::default();
+    heads[0] = Some(t);
+    let q = QuantModel { heads, ..base };
     let bytes = q.to_checked_bytes().unwrap();
     let m = parse(&bytes).unwrap();
-    f(m.target(Target::Cpu).unwrap())
+    f(m.target(0, Target::Cpu).unwrap())
 }
 
 /// Seeded fixtures (`random_model(seed, ..)`, `random_features`) are the same on every host and
@@ -299,6 +300,7 @@ proptest! {
         }
         let mut age = last_busy.age_s;
         let mut prev_window = h.window();
+        let mut prev_long = *h.long();
         for (i, &(interval_us, dage)) in timing.iter().enumerate() {
             age = age.saturating_add(dage);
             let still = Slot {
@@ -318,14 +320,16 @@ proptest! {
             let window = h.window();
             if h.is_still() {
                 let (prev, window) = (prev_window.unwrap(), window.unwrap());
-                let (before, now) = (compute_window(&prev), compute_window(&window));
+                let before = compute_window(&prev, &prev_long);
+                let now = compute_window(&window, h.long());
                 let mut refreshed = before;
-                let changed = refresh_still(&mut refreshed, &still);
+                let changed = refresh_still(&mut refreshed, &still, h.long());
                 prop_assert_eq!(refreshed, now);
                 prop_assert_eq!(changed, before != now);
                 prop_assert_eq!(window_levels(&prev), window_levels(&window));
             }
             prev_window = window;
+            prev_long = *h.long();
         }
         // Any activity ends it.
         h.push_slot(Slot { cpu_user_us: 1, ..*h.newest().unwrap() });
