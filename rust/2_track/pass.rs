@@ -16,7 +16,7 @@ use crate::{
     sys::{
         clock, kthread,
         kvec::truncate,
-        task::{self, Counters, Ident},
+        task::{self, Counters, Ident, ProcessId},
         tracepoint::Probes,
         ARef,
     },
@@ -254,6 +254,12 @@ impl Tally {
         self.evaluated += u64::from(evaluated);
     }
 }
+
+/// Bytes the sampler holds per slot of its capacity: one tracked process (its counters' marks,
+/// history with long memory, forecast state at every horizon), its two task references and its
+/// share of the table's index (two slots of 4 bytes).
+pub(crate) const BYTES_PER_PROCESS: usize =
+    core::mem::size_of::<(ProcessId, Process)>() + 2 * core::mem::size_of::<ARef<Task>>() + 2 * 4;
 
 /// Bytes of memory the sampler holds: tracked processes, task references, samples ring and the
 /// accounting table.

@@ -43,7 +43,7 @@ impl debugfs::Show for Stats {
         let predicted = s.predicted.load(Relaxed);
         let still = s.still.load(Relaxed);
         let computed = predicted.saturating_sub(still);
-        let lines: [(&str, u64); 23] = [
+        let lines: [(&str, u64); 24] = [
             ("interval_ms", u64::from(self.0.interval_ms.load(Relaxed))),
             ("capacity", u64::from(self.0.capacity.load(Relaxed))),
             ("passes", passes),
@@ -68,6 +68,7 @@ impl debugfs::Show for Stats {
             ("acct_overflow", overflow),
             ("acct_processes", accounted as u64),
             ("memory_bytes", s.memory_bytes.load(Relaxed)),
+            ("bytes_per_process", crate::track::pass::BYTES_PER_PROCESS as u64),
             ("history_len", model::history::HISTORY_LEN as u64),
             ("predicted", predicted),
             ("predict_evaluated", s.evaluated.load(Relaxed)),

@@ -85,9 +85,11 @@ bad = {
     "oversized (declared 64 MiB)": (blob_a[:12] + struct.pack("<I", 64 << 20) + blob_a[16:], errno.E2BIG),
     "empty (nothing written, nothing changes)": (b"", 0),
 }
-# An absurd tree count in the first target's forest header: just after the linear section.
+# An absurd tree count in the first target's forest header: just after the linear section, which
+# follows the header (36 bytes and 2 per horizon, their count at offset 32).
 n_features = struct.unpack_from("<H", blob_a, 20)[0]
-trees_at = 36 + 20 + 8 * n_features
+n_horizons = struct.unpack_from("<H", blob_a, 32)[0]
+trees_at = 36 + 2 * n_horizons + 20 + 8 * n_features
 bad["65535 trees"] = (with_crc(blob_a[:trees_at] + struct.pack("<H", 65535) + blob_a[trees_at + 2:]), errno.EINVAL)
 for name, (data, want) in bad.items():
     got = upload(data)

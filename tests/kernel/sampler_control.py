@@ -95,6 +95,8 @@ tap.check(f"churn: exited processes are gone from the accounting table ({s['acct
 expected = ["t_ms", "pid", "comm"]
 tap.check("churn: the stream starts with the CSV header", rows.header[:3] == expected and len(rows.header) == 26, rows.header)
 tap.check("stats shows memory in use", s["memory_bytes"] > 0)
+tap.check(f"stats shows the bytes per process slot ({s['bytes_per_process']}), within memory_bytes per slot",
+          0 < s["bytes_per_process"] and s["bytes_per_process"] * capacity <= s["memory_bytes"], s)
 r = subprocess.run(["rmmod", "procperf"], capture_output=True, text=True)
 tap.check("rmmod after churn", r.returncode == 0, r.stderr)
 tap.done()

@@ -17,7 +17,7 @@ check "the README's walkthrough records, fits, scores and uploads with these com
   in_readme 'timeout 600 cat /sys/kernel/debug/procperf/samples > host.csv' &&
   in_readme 'timeout 600 cat /sys/kernel/debug/procperf/samples > host-later.csv' &&
   in_readme 'target/release/trainer fit host.csv --out mymodel' &&
-  in_readme 'target/release/trainer eval mymodel/model.bin host-later.csv' &&
+  in_readme 'target/release/trainer eval mymodel/model.bin host-later.csv --versus rust/model/default/model.bin' &&
   in_readme 'cat mymodel/model.bin > /sys/kernel/debug/procperf/model' &&
   in_readme 'head -1 /sys/kernel/debug/procperf/model_info'"
 
@@ -33,10 +33,14 @@ rows=$(($(wc -l < host.csv) - 1))
 check "the recording has rows ($rows)" test "$rows" -gt 2000
 
 check "trainer fit host.csv --out mymodel writes a blob" bash -c "'$trainer' fit host.csv --out mymodel > fit.log 2>&1 && test -s mymodel/model.bin || { tail -20 fit.log; false; }"
-eval_out=$("$trainer" eval mymodel/model.bin host-later.csv 2>&1)
+eval_out=$("$trainer" eval mymodel/model.bin host-later.csv --versus "$PP_REPO/rust/model/default/model.bin" 2>&1)
 status=$?
-printf '%s\n' "$eval_out" | grep -iE 'forest|persistence|ewma' | head -12 | diag
+printf '%s\n' "$eval_out" | grep -E '^target|MAE / (persistence|versus)' | diag
 check "trainer eval scores the blob on the later recording" test "$status" = 0
+check "trainer eval scores every horizon (5 and 60 intervals)" bash -c "
+  grep -q 'at 5 intervals ahead' <<< \"\$1\" && grep -q 'at 60 intervals ahead' <<< \"\$1\"" _ "$eval_out"
+check "trainer eval compares the host's model with the default one" \
+  bash -c "test \$(grep -c 'forest MAE / versus' <<< \"\$1\") -ge 4" _ "$eval_out"
 
 before=$(sed -n 's/^swaps //p' "$PP_DEBUGFS/model_info")
 check "uploading mymodel/model.bin succeeds" bash -c "cat mymodel/model.bin > /sys/kernel/debug/procperf/model"

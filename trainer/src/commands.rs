@@ -495,17 +495,24 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
     Ok(ds.len())
 }
 
-/// Scores of one head (target `t` at horizon index `h`) of a blob on `ds`, whose published
-/// forecasts are `rows`.
+/// One head to score: target `t` at horizon index `h`, its models, and another blob's published
+/// changes at the same head (`--versus`).
+struct Head<'a> {
+    h: usize,
+    t: Target,
+    tm: &'a procperf_model::blob::TargetModelRef<'a>,
+    versus: Option<Vec<f64>>,
+}
+
+/// Scores of one head of a blob on `ds`, whose published forecasts are `rows`.
 fn score_head(
     model: &ModelRef<'_>,
     ds: &Dataset,
     rows: &[ForecastRow],
     manifest: Option<&Manifest>,
-    h: usize,
-    t: Target,
-    tm: &procperf_model::blob::TargetModelRef<'_>,
+    head: Head<'_>,
 ) -> TargetScores {
+    let Head { h, t, tm, versus } = head;
     // Predicted changes from the current level straight from the fixed-point evaluators plus the
     // blob's base (evaluate() clamps levels at 0 as ModelRef::predict does, and needs the
     // unclamped change for the band).
@@ -576,27 +583,62 @@ fn score_head(
         interval: Some(iv(tm.forest_interval)),
         bands: None,
     });
+    if let Some(v) = versus {
+        preds.push(plain("versus", v));
+    }
     evaluate(ds, t, &preds)
 }
 
 /// `trainer eval`: scores a blob's fixed-point predictions at every horizon on every supervised
 /// row of a capture, beside persistence and, when the manifest is beside the blob, the training
 /// mean and EWMA.
-pub fn eval(blob: &Path, data: &Path, quiet: bool) -> Result<(DataSummary, Vec<TargetScores>)> {
+pub fn eval(
+    blob: &Path,
+    data: &Path,
+    versus: Option<&Path>,
+    quiet: bool,
+) -> Result<(DataSummary, Vec<TargetScores>)> {
     let bytes = export::read_blob(blob)?;
     let model = export::parse_blob(&bytes, blob)?;
     let manifest = export::read_manifest(blob);
+    let other_bytes = versus.map(export::read_blob).transpose()?;
+    let other = match (&other_bytes, versus) {
+        (Some(b), Some(path)) => Some(export::parse_blob(b, path)?),
+        _ => None,
+    };
     let samples = read_samples(data, !quiet)?;
     let mut all = Vec::new();
     let mut first = None;
     for h in (0..N_HORIZONS).filter(|&h| model.has_horizon(h)) {
+        // A recording shorter than a longer horizon has no rows there: scored at the others.
+        if h > 0 && first.is_some() && dataset::build(&samples, true, h).is_empty() {
+            if !quiet {
+                eprintln!(
+                    "{}: no row has {} intervals ahead: not scored at that horizon",
+                    data.display(),
+                    HORIZONS[h]
+                );
+            }
+            continue;
+        }
         let ds = rows_of(&samples, data, true, h)?;
         let rows = blob_published(&model, &ds);
+        let other_rows = other.as_ref().map(|o| blob_published(o, &ds));
         for t in Target::ALL {
             let Some(tm) = model.target(h, t) else {
                 continue;
             };
-            all.push(score_head(&model, &ds, &rows, manifest.as_ref(), h, t, tm));
+            let versus = other_rows
+                .as_ref()
+                .and_then(|r| target_column(r, h, t))
+                .map(|col| {
+                    col.iter()
+                        .enumerate()
+                        .map(|(i, p)| (p[1] - ds.level(i, t)) as f64)
+                        .collect()
+                });
+            let head = Head { h, t, tm, versus };
+            all.push(score_head(&model, &ds, &rows, manifest.as_ref(), head));
         }
         first.get_or_insert(ds);
     }

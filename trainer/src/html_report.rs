@@ -348,7 +348,7 @@ pub fn render(model: &Path, data: &Path, quiet: bool) -> Result<Page> {
     let blob = export::parse_blob(&bytes, &files.blob)?;
     // The scores exactly as `trainer eval` computes them, then the scored rows for truths, times
     // and the forecasts as `trainer predict` computes them.
-    let (summary, scores) = commands::eval(&files.blob, data, quiet)?;
+    let (summary, scores) = commands::eval(&files.blob, data, None, quiet)?;
     let (_, ds) = commands::load(data, true, 0, quiet)?;
     let fc = forecasts(&blob, &ds);
     if fc.is_empty() {

@@ -53,7 +53,15 @@ enum Cmd {
         out: Option<PathBuf>,
     },
     /// Score a blob on every row of a samples CSV, beside the naive baselines.
-    Eval { model: PathBuf, data: PathBuf },
+    Eval {
+        model: PathBuf,
+        data: PathBuf,
+        /// Another blob to score beside it (e.g. the default model,
+        /// rust/model/default/model.bin): its published forecasts are the row `versus`, and
+        /// the ratio of this blob's forest to it is printed per target and horizon.
+        #[arg(long)]
+        versus: Option<PathBuf>,
+    },
     /// One self-contained HTML page about a fitted model on a samples CSV: errors beside the
     /// baselines, predicted vs actual, residuals, coverage, busiest processes, features.
     Report {
@@ -109,7 +117,7 @@ struct FitArgs {
     leaf: LeafValue,
     /// Features the forests may not split on (comma-separated schema names, or `none`). Default:
     /// the schema's levels that name a program rather than say what it is doing (RSS, VM, threads,
-    /// nice, policy, age; the report lists them): on programs the training data did not have,
+    /// nice, age; the report lists them): on programs the training data did not have,
     /// splits on them carried the training programs' habits over.
     #[arg(long)]
     forest_ignore: Option<String>,
@@ -266,8 +274,12 @@ fn run(cli: Cli) -> Result<()> {
                 eprintln!("wrote {n} predictions to {}", p.display());
             }
         }
-        Cmd::Eval { model, data } => {
-            let (summary, scores) = commands::eval(&model, &data, json)?;
+        Cmd::Eval {
+            model,
+            data,
+            versus,
+        } => {
+            let (summary, scores) = commands::eval(&model, &data, versus.as_deref(), json)?;
             if json {
                 println!(
                     "{}",

@@ -110,6 +110,14 @@ pub fn write_scores(out: &mut dyn Write, s: &TargetScores) -> io::Result<()> {
             f(m.coverage_active.map(|c| c * 100.0), 1),
         )?;
     }
+    if s.model("versus").is_some() {
+        writeln!(
+            out,
+            "  forest MAE / versus (the other blob's published forecast): {} all, {} active",
+            f(s.mae_ratio("forest", "versus", false), 3),
+            f(s.mae_ratio("forest", "versus", true), 3),
+        )?;
+    }
     for model in ["linear", "forest"] {
         if s.model(model).is_none() {
             continue;

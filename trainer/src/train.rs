@@ -402,6 +402,18 @@ impl TargetFit {
                 bands: None,
             },
             Predictions {
+                model: baseline::Trend::Linear.name().into(),
+                deltas: baseline::trend_deltas(ds, self.target, baseline::Trend::Linear),
+                interval: None,
+                bands: None,
+            },
+            Predictions {
+                model: baseline::Trend::Holt.name().into(),
+                deltas: baseline::trend_deltas(ds, self.target, baseline::Trend::Holt),
+                interval: None,
+                bands: None,
+            },
+            Predictions {
                 model: "linear".into(),
                 deltas: self.linear_changes(ds),
                 interval: Some(self.linear_interval),

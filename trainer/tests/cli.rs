@@ -98,7 +98,11 @@ fn fit_writes_blob_manifest_and_metrics_and_the_blob_parses() {
     );
     let metrics: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("metrics.json")).unwrap()).unwrap();
-    assert!(metrics["scores"].as_array().unwrap().len() == 4);
+    // Every target at both horizons.
+    let scores = metrics["scores"].as_array().unwrap();
+    assert_eq!(scores.len(), 8);
+    assert_eq!(scores[4]["horizon"], 60);
+    assert_eq!(manifest["horizons"], serde_json::json!([5, 60]));
 }
 
 #[test]
@@ -203,7 +207,7 @@ fn predict_and_eval_run_the_blob_on_a_capture() {
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("t_ms,pid,comm,cpu_current,cpu_linear,cpu_forest,cpu_lo,cpu_hi,rss_current"));
+        .starts_with("t_ms,pid,comm,cpu_current,cpu_linear_5,cpu_forest_5,cpu_lo_5,cpu_hi_5,cpu_linear_60,cpu_forest_60,cpu_lo_60,cpu_hi_60,rss_current"));
     assert!(lines.count() > 1000);
     trainer()
         .arg("eval")
@@ -212,7 +216,22 @@ fn predict_and_eval_run_the_blob_on_a_capture() {
         .assert()
         .success()
         .stdout(predicate::str::contains("ewma"))
+        .stdout(predicate::str::contains("predict_linear"))
+        .stdout(predicate::str::contains("holt"))
+        .stdout(predicate::str::contains("at 60 intervals ahead"))
         .stdout(predicate::str::contains("forest MAE / persistence"));
+    // Against another blob (here itself): every ratio to it is 1.
+    trainer()
+        .arg("eval")
+        .arg(&blob)
+        .arg(fixture())
+        .arg("--versus")
+        .arg(&blob)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "forest MAE / versus (the other blob's published forecast): 1.000 all",
+        ));
 }
 
 #[test]
