@@ -148,10 +148,7 @@ impl ModelStore {
             Ok(m) => m,
             Err(e) => {
                 self.rejected.fetch_add(1, Relaxed);
-                pr_warn!(
-                    "model rejected: {}; the active model is unchanged\n",
-                    e.reason()
-                );
+                pr_warn!("model rejected: {e}; the active model is unchanged\n");
                 return Err(EINVAL);
             }
         };

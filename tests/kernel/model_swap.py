@@ -81,6 +81,7 @@ bad = {
     "truncated": (blob_a[: len(blob_a) // 2], errno.EINVAL),
     "one flipped byte": (blob_a[:100] + bytes([blob_a[100] ^ 0x40]) + blob_a[101:], errno.EINVAL),
     "wrong schema id": (with_crc(blob_a[:16] + struct.pack("<I", 0xDEADBEEF) + blob_a[20:]), errno.EINVAL),
+    "format 2 (an older procperf's 5 s-only model)": (with_crc(blob_a[:8] + struct.pack("<I", 2) + blob_a[12:]), errno.EINVAL),
     "garbage": (os.urandom(4096), errno.EINVAL),
     "oversized (declared 64 MiB)": (blob_a[:12] + struct.pack("<I", 64 << 20) + blob_a[16:], errno.E2BIG),
     "empty (nothing written, nothing changes)": (b"", 0),
@@ -95,6 +96,10 @@ for name, (data, want) in bad.items():
     got = upload(data)
     verdict = f"refused ({errno.errorcode[want]})" if want else "accepted as a no-op"
     tap.check(f"{name} blob: {verdict}", got == want, f"errno {got}")
+log = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+tap.check("the kernel log says why the old format was refused and what to do",
+          "unsupported blob format version (2, expected" in log and "refit it" in log,
+          "\n".join(l for l in log.splitlines() if "procperf" in l)[-1500:])
 i = info()
 tap.check("after the refusals the previous model is still active",
           i.get("source") == "uploaded" and int(i["size_bytes"]) == len(blob_b) and int(i["swaps"]) == swaps, i)
