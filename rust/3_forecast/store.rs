@@ -148,7 +148,10 @@ impl ModelStore {
             Ok(m) => m,
             Err(e) => {
                 self.rejected.fetch_add(1, Relaxed);
-                pr_warn!("model rejected: {e}; the active model is unchanged\n");
+                pr_warn!(
+                    "model rejected: {}; the active model is unchanged\n",
+                    e.reason()
+                );
                 return Err(EINVAL);
             }
         };

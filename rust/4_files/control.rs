@@ -68,7 +68,10 @@ impl debugfs::Show for Stats {
             ("acct_overflow", overflow),
             ("acct_processes", accounted as u64),
             ("memory_bytes", s.memory_bytes.load(Relaxed)),
-            ("bytes_per_process", crate::track::pass::BYTES_PER_PROCESS as u64),
+            (
+                "bytes_per_process",
+                crate::track::pass::BYTES_PER_PROCESS as u64,
+            ),
             ("history_len", model::history::HISTORY_LEN as u64),
             ("predicted", predicted),
             ("predict_evaluated", s.evaluated.load(Relaxed)),

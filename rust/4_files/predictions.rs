@@ -125,11 +125,19 @@ impl Show for Table {
         let model = self.0.models.active();
         let interval = self.0.interval_ms.load(Relaxed);
         let m = model.view();
-        emit(write!(out, "procperf predictions: every {interval} ms, forecasts over the next"))?;
+        emit(write!(
+            out,
+            "procperf predictions: every {interval} ms, forecasts over the next"
+        ))?;
         for (i, h) in HORIZONS.iter().enumerate() {
             let ms = u64::from(interval) * *h as u64;
             let sep = if i == 0 { "" } else { "," };
-            emit(write!(out, "{sep} +{h} ({}.{} s)", ms / 1000, ms % 1000 / 100))?;
+            emit(write!(
+                out,
+                "{sep} +{h} ({}.{} s)",
+                ms / 1000,
+                ms % 1000 / 100
+            ))?;
         }
         emit(writeln!(
             out,

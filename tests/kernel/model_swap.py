@@ -98,7 +98,7 @@ for name, (data, want) in bad.items():
     tap.check(f"{name} blob: {verdict}", got == want, f"errno {got}")
 log = subprocess.run(["dmesg"], capture_output=True, text=True).stdout
 tap.check("the kernel log says why the old format was refused and what to do",
-          "unsupported blob format version (2, expected" in log and "refit it" in log,
+          "unsupported blob format version: a model of another procperf" in log and "refit it" in log,
           "\n".join(l for l in log.splitlines() if "procperf" in l)[-1500:])
 i = info()
 tap.check("after the refusals the previous model is still active",

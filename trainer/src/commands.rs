@@ -197,9 +197,17 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
     let (ds, first) = &per_horizon[0];
     if let Some(dir) = &opts.save_matrix {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        save_matrix(&dir.join("train.csv"), &first.train)?;
-        save_matrix(&dir.join("calibration.csv"), &first.cal)?;
-        save_matrix(&dir.join("test.csv"), &first.test)?;
+        // The shortest horizon's as train.csv, ..., the others' as train_<H>.csv, ...
+        for (h, (_, f)) in per_horizon.iter().enumerate() {
+            let suffix = if h == 0 {
+                String::new()
+            } else {
+                format!("_{}", HORIZONS[h])
+            };
+            save_matrix(&dir.join(format!("train{suffix}.csv")), &f.train)?;
+            save_matrix(&dir.join(format!("calibration{suffix}.csv")), &f.cal)?;
+            save_matrix(&dir.join(format!("test{suffix}.csv")), &f.test)?;
+        }
     }
 
     let cv = match opts.folds {

@@ -147,7 +147,8 @@ struct FitArgs {
     /// Nominal coverage of the conformal intervals.
     #[arg(long, default_value_t = 0.8)]
     coverage: f64,
-    /// Write the exact train/calibration/test matrices (before preprocessing) to this directory.
+    /// Write the exact train/calibration/test matrices (before preprocessing) to this directory:
+    /// train.csv, calibration.csv, test.csv at the shortest horizon, train_<H>.csv, ... at the others.
     #[arg(long)]
     save_matrix: Option<PathBuf>,
 }

@@ -149,7 +149,10 @@ impl ParseError {
         match self {
             Self::Size => "blob too short or too long",
             Self::Magic => "not a procperf model (bad magic)",
-            Self::Version { .. } => "unsupported blob format version",
+            Self::Version { .. } => {
+                "unsupported blob format version: a model of another procperf, for other features \
+                 and horizons; refit it with this version's trainer"
+            }
             Self::Length { .. } => "length field does not match the data (truncated?)",
             Self::Checksum => "checksum mismatch (corrupted)",
             Self::Schema { .. } => "model trained for another feature schema",
@@ -168,12 +171,7 @@ impl core::fmt::Display for ParseError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.reason())?;
         match *self {
-            Self::Version { found } if found < FORMAT_VERSION => write!(
-                f,
-                " ({found}, expected {FORMAT_VERSION}): a model of an older procperf, for other \
-                 features and horizons; refit it with this version's trainer"
-            ),
-            Self::Version { found } => write!(f, " ({found}, expected {FORMAT_VERSION})"),
+            Self::Version { found } => write!(f, " (found {found}, expected {FORMAT_VERSION})"),
             Self::Schema { found } => write!(f, " ({found:#010x}, expected {SCHEMA_ID:#010x})"),
             Self::Forest { head, error } => write!(f, " ({}: {error:?})", HeadName(head)),
             Self::Truncated { head }
@@ -379,7 +377,7 @@ impl<'a> ModelRef<'a> {
     ) -> [Predictions; N_HORIZONS] {
         let lanes = Lanes::new(features);
         let mut out = [[None; N_TARGETS]; N_HORIZONS];
-        for (h, (o, b)) in out.iter_mut().zip(bases).enumerate() {
+        for ((h, o), b) in (0..N_HORIZONS).zip(out.iter_mut()).zip(bases) {
             *o = self.predict_lanes(h, &lanes, b);
         }
         out

@@ -160,7 +160,9 @@ pub fn compute_window(w: &[Slot; K], long: &LongMemory) -> [i32; N_FEATURES] {
 /// so that a sleeping process's values settle after a while instead of changing every pass.
 fn put_long(f: &mut Features, long: &LongMemory) {
     let coarse = |v: i64| v & !31;
-    let log_permille = |q8: i64| coarse(log1p(((q8.max(0) + 128) >> 8).unsigned_abs()));
+    // Q8 values are below 2^33 (see `LongMemory`): adding the half never wraps.
+    let round_q8 = |q8: i64| q8.wrapping_add(128) >> 8;
+    let log_permille = |q8: i64| coarse(log1p(round_q8(q8.max(0)).unsigned_abs()));
     f.put(Feature::CpuSlowLog, log_permille(long.cpu_slow_q8));
     f.put(Feature::CpuSlowerLog, log_permille(long.cpu_slower_q8));
     f.put(
@@ -170,8 +172,8 @@ fn put_long(f: &mut Features, long: &LongMemory) {
         )),
     );
     f.put(Feature::IdleLog, whole_doublings(long.idle_us / 1_000_000));
-    f.put(Feature::DiskSlowLog, coarse((long.disk_slow_q8 + 128) >> 8));
-    f.put(Feature::NetSlowLog, coarse((long.net_slow_q8 + 128) >> 8));
+    f.put(Feature::DiskSlowLog, coarse(round_q8(long.disk_slow_q8)));
+    f.put(Feature::NetSlowLog, coarse(round_q8(long.net_slow_q8)));
 }
 
 /// `floor(log2(1 + v))` in log2q8 units (multiples of 256).

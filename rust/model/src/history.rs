@@ -336,10 +336,15 @@ impl LongMemory {
         let disk = slot_log_rate(s.disk_bytes, s);
         let net = slot_log_rate(s.net_bytes, s);
         let first = self.wall_us == 0;
-        // Inputs are within ±2^24, so Q8 values stay below 2^33: no step can overflow.
+        // Inputs are within ±2^24, so Q8 values stay below 2^33: no step can wrap (the wrapping
+        // operations only keep overflow-check code out of the kernel build).
         let step = |e: &mut i64, v: i64, shift: u32| {
-            let v = v << 8;
-            *e = if first { v } else { *e + ((v - *e) >> shift) };
+            let v = v.wrapping_shl(8);
+            *e = if first {
+                v
+            } else {
+                e.wrapping_add(v.wrapping_sub(*e) >> shift)
+            };
         };
         step(&mut self.cpu_slow_q8, cpu, 4);
         step(&mut self.cpu_slower_q8, cpu, 6);

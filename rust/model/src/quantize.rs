@@ -31,7 +31,10 @@ use super::schema::{Target, FEATURE_MAX, N_FEATURES, N_TARGETS};
 
 /// Largest |fixed − float| of a linear model's predicted change, target units.
 pub const LINEAR_MAX_ABS_ERROR: f64 = 0.63;
-const _: () = assert!(N_FEATURES <= 63, "recompute LINEAR_MAX_ABS_ERROR for more features");
+const _: () = assert!(
+    N_FEATURES <= 63,
+    "recompute LINEAR_MAX_ABS_ERROR for more features"
+);
 
 /// Largest |fixed − float| of any forest's predicted change, target units.
 pub const FOREST_MAX_ABS_ERROR: f64 = 1.0;

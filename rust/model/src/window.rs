@@ -81,7 +81,7 @@ pub fn for_each_feature_row(samples: &[RawSample], mut f: impl FnMut(&Row<'_>)) 
 
 fn walk(samples: &[RawSample], exited: Option<bool>, f: &mut dyn FnMut(&Row<'_>)) {
     let mut history = History::new();
-    for (end, sample) in samples.iter().enumerate() {
+    for (end, sample) in (0..samples.len()).zip(samples) {
         history.push(sample);
         let Some(window) = history.window() else {
             continue;
@@ -130,7 +130,7 @@ fn target_values_ahead(
     let exited_interval = window[HISTORY_LEN - 1].interval_us;
     Some(changes(
         &current_levels(window),
-        &ahead.levels(h - alive, exited_interval),
+        &ahead.levels(h.saturating_sub(alive), exited_interval),
     ))
 }
 
