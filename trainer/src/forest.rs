@@ -32,7 +32,9 @@ pub struct ForestParams {
     pub bootstrap: bool,
     pub seed: u64,
     /// What a leaf predicts: the mean of its rows (squared error, scikit-learn's default) or their
-    /// median (absolute error; the tree's splits are still chosen by variance reduction).
+    /// median (absolute error; the tree's splits are still chosen by variance reduction). `Auto`
+    /// is resolved per target by the caller ([`LeafValue::for_target`]); a forest given it
+    /// unresolved uses means.
     pub leaf: LeafValue,
     /// Feature columns no split may use (`max_features` is a fraction of the others).
     #[serde(default)]
@@ -46,6 +48,21 @@ pub struct ForestParams {
 pub enum LeafValue {
     Mean,
     Median,
+    /// Medians for RSS, means for the other targets.
+    Auto,
+}
+
+impl LeafValue {
+    /// The leaf value for `target`: `Auto` gives medians for RSS, whose peak-ahead target is
+    /// mostly no change with a few large jumps (means there are pulled off zero by the jumps, and
+    /// the band calibrated around them misses the many rows that do not move), means otherwise.
+    pub fn for_target(self, target: procperf_model::schema::Target) -> Self {
+        match self {
+            Self::Auto if target == procperf_model::schema::Target::Rss => Self::Median,
+            Self::Auto => Self::Mean,
+            other => other,
+        }
+    }
 }
 
 impl Default for ForestParams {

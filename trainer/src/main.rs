@@ -112,8 +112,9 @@ struct FitArgs {
     /// Grow every tree on all training rows instead of a bootstrap sample.
     #[arg(long)]
     no_bootstrap: bool,
-    /// Leaf prediction: mean (squared error, as scikit-learn) or median (absolute error).
-    #[arg(long, value_enum, default_value_t = LeafValue::Mean)]
+    /// Leaf prediction: mean (squared error, as scikit-learn), median (absolute error), or auto:
+    /// medians for RSS, means for the other targets.
+    #[arg(long, value_enum, default_value_t = LeafValue::Auto)]
     leaf: LeafValue,
     /// Features the forests may not split on (comma-separated schema names, or `none`). Default:
     /// the schema's levels that name a program rather than say what it is doing (RSS, VM, threads,

@@ -43,7 +43,10 @@ pub struct FitParams {
 impl Default for FitParams {
     fn default() -> Self {
         Self {
-            forest: ForestParams::default(),
+            forest: ForestParams {
+                leaf: forest::LeafValue::Auto,
+                ..ForestParams::default()
+            },
             alpha: 1.0,
             preprocess: PreprocessParams::default(),
             coverage: 0.8,
@@ -235,7 +238,11 @@ pub fn fit_target(
     let linear_fit_s = t0.elapsed().as_secs_f64();
 
     let t0 = Instant::now();
-    let (forest, info) = forest::fit_binned(binned, &y, &params.forest, bar);
+    let forest_params = ForestParams {
+        leaf: params.forest.leaf.for_target(target),
+        ..params.forest.clone()
+    };
+    let (forest, info) = forest::fit_binned(binned, &y, &forest_params, bar);
     let forest_fit_s = t0.elapsed().as_secs_f64();
 
     // Calibrate on the active calibration rows when there are enough: idle rows are most of all

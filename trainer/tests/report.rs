@@ -9,10 +9,12 @@ use predicates::prelude::*;
 use procperf_model::sample::{COLUMNS, ROW_PREFIX};
 
 const TARGETS: [&str; 4] = ["cpu", "rss", "disk", "net"];
-const MODELS: [&str; 6] = [
+const MODELS: [&str; 8] = [
     "persistence",
     "mean",
     "ewma",
+    "predict_linear",
+    "holt",
     "linear",
     "forest",
     "forest_alone",
