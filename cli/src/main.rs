@@ -23,9 +23,10 @@ enum Cmd {
     /// Reads predictions.csv from the module's debugfs directory: the machine-readable twin of
     /// the `predictions` text file (same rows, the models' own units), shown here in the text
     /// file's units: CPU % of one CPU, RSS MiB, disk and network KiB/s. Per process and target:
-    /// the current value (now), the linear and forest forecasts of the mean over the next 5
-    /// intervals (lin, rf) and the forest's calibrated interval [lo..hi]. The bottom panel charts
-    /// the selected process's actual values against the forest forecast.
+    /// the current value (now), the published forecast over the next 5 intervals (+5) with its
+    /// calibrated interval [lo..hi], and the forecast over the next 60 (+60): the mean for CPU,
+    /// disk and network, the peak for RSS. The bottom panel charts the selected process's actual
+    /// values against the 5-interval forecast.
     ///
     /// Keys: q quit, ↑/↓ select, c/m/d/n sort by cpu/rss(memory)/disk/net, p by pid, r reverse.
     /// debugfs is root-only: run as root.

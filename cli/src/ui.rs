@@ -8,7 +8,7 @@ use crate::app::{target_key, App};
 use crate::pass::Forecast;
 use crate::view::{self, Column, Kind, SortKey};
 use procperf_model::history::HISTORY_LEN;
-use procperf_model::schema::{Target, HORIZON};
+use procperf_model::schema::{Target, HORIZON, MAX_HORIZON};
 use procperf_model::target::display_milli;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
@@ -63,7 +63,7 @@ pub fn keys_line(app: &App) -> String {
         k => k.name().to_owned(),
     };
     format!(
-        "q quit  ↑/↓ select  {keys} sort by {names}  p pid  r reverse │ sorted by {sorted} {} │ rf = forest forecast of the mean over the next {HORIZON} intervals",
+        "q quit  ↑/↓ select  {keys} sort by {names}  p pid  r reverse │ sorted by {sorted} {} │ +{HORIZON}, +{MAX_HORIZON}: forecasts over the next {HORIZON} and {MAX_HORIZON} intervals (RSS: peak)",
         view::arrow(app.sort)
     )
 }
@@ -231,7 +231,7 @@ fn chart_title_line(app: &App, t: Target) -> Line<'static> {
         Span::styled("forest forecast", Style::new().fg(FOREST).bold()),
         Span::raw(" "),
         Span::styled(
-            format!("[lo..hi] (mean of next {HORIZON}) "),
+            format!("[lo..hi] (next {HORIZON} intervals) "),
             Style::new().fg(BAND),
         ),
     ])
@@ -395,7 +395,7 @@ mod tests {
             .unwrap();
         assert!(chart_top > 5 && chart_top < 45, "{lines:#?}");
         assert!(
-            lines[chart_top].contains("[lo..hi] (mean of next 5)"),
+            lines[chart_top].contains("[lo..hi] (next 5 intervals)"),
             "the title is the legend"
         );
     }
