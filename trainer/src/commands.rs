@@ -445,7 +445,7 @@ pub(crate) fn blob_published(model: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecast
                 features: *ds.row(i),
                 bases,
             };
-            state.step(ds.levels[i], ds.outcomes[i], inputs, |x| {
+            state.step(&ds.newest[i], ds.levels[i], ds.outcomes[i], inputs, |x| {
                 model.predict_horizons(&x.features, &x.bases)
             });
             state.published().copied().unwrap_or_default()

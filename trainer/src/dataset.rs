@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use anyhow::{bail, Result};
 use procperf_model::features::ACTIVE_CPU_PERMILLE;
-use procperf_model::history::HISTORY_LEN;
+use procperf_model::history::{Slot, HISTORY_LEN};
 use procperf_model::sample::RawSample;
 use procperf_model::schema::{Target, HORIZONS, N_FEATURES, N_TARGETS};
 use procperf_model::target::BaseAlpha;
@@ -63,6 +63,9 @@ pub struct Dataset {
     /// Each target's level over the row's newest `HORIZON` samples: the outcome of the shortest
     /// horizon's forecasts made `HORIZON` rows earlier (`procperf_model::target::outcome_levels`).
     pub outcomes: Vec<[i64; N_TARGETS]>,
+    /// The newest slot of each row's window: what per-process replays sum outcomes from
+    /// (`procperf_model::adapt`).
+    pub newest: Vec<Slot>,
     pub meta: Vec<RowMeta>,
     pub comms: Vec<String>,
     /// Processes and runs found, for the report.
@@ -138,6 +141,7 @@ impl Dataset {
             past: idx.iter().map(|&i| self.past[i]).collect(),
             targets: idx.iter().map(|&i| self.targets[i]).collect(),
             outcomes: idx.iter().map(|&i| self.outcomes[i]).collect(),
+            newest: idx.iter().map(|&i| self.newest[i]).collect(),
             meta: idx.iter().map(|&i| self.meta[i]).collect(),
             comms: self.comms.clone(),
             n_processes: self.n_processes,
@@ -222,6 +226,7 @@ pub fn build(samples: &Samples, with_targets: bool, horizon: usize) -> Dataset {
                 ds.past.push(*r.past);
                 ds.targets.push(targets);
                 ds.outcomes.push(*r.outcome);
+                ds.newest.push(*r.newest);
                 ds.meta.push(RowMeta {
                     t_ms: src.t_ms,
                     pid: src.pid,

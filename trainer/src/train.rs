@@ -333,7 +333,8 @@ pub fn fit_target(
 
 /// The forest's forecasts as the kernel publishes them: each row's forecast level (clamped at 0)
 /// published, row by row along each run, through the model crate's per-process [`Forecast`]
-/// (blended with persistence and the base), and the calibrated band moved with it.
+/// (blended with persistence and the base at the shortest horizon, the calibrated band moved with
+/// it, and the band's ends moved by the process's outcomes at every horizon).
 pub struct Published {
     /// Published level minus current level, per row.
     pub deltas: Vec<f64>,
@@ -370,12 +371,15 @@ pub fn published_forest(
         });
         let mut bases = [0; N_TARGETS];
         bases[t] = base.level(&ds.past[i][t]);
-        // Only the shortest horizon is blended; the others publish the forest as it is.
-        let published = if ds.horizon == 0 {
-            state.publish(ds.levels[i], ds.outcomes[i], bases, raw)
-        } else {
-            raw
-        };
+        // Only the shortest horizon is blended; every horizon's band moves with the outcomes.
+        let published = state.publish(
+            ds.horizon,
+            &ds.newest[i],
+            ds.levels[i],
+            ds.outcomes[i],
+            bases,
+            raw,
+        );
         let p = published[t].unwrap_or_default();
         out.deltas.push((p.forest - now) as f64);
         out.bands.push([p.forest_lo as f64, p.forest_hi as f64]);

@@ -20,16 +20,18 @@
 //! Every horizon of [`HORIZONS`] has its own predictions. Only the shortest one is blended: its
 //! outcomes are known within the history window, while a minute-ahead forecast's outcome would
 //! need a minute of each process's forecasts kept. Longer horizons publish the model's forecast
-//! as it is.
+//! as it is. At every horizon the band's ends then move with the outcomes this process produced
+//! ([`Adaptive`]).
 //!
 //! A new model starts every record afresh ([`Forecast::model_changed`]): its forest has no record
 //! yet and its predictions are not the old model's. No floats, no allocation, no panics.
 
+use super::adapt::Adaptive;
 use super::blend::{publish_all, Blend};
 use super::blob::ModelRef;
 pub use super::blob::Predictions;
 use super::features::{compute_window, refresh_still};
-use super::history::{History, HISTORY_LEN};
+use super::history::{History, Slot, HISTORY_LEN};
 #[cfg(doc)]
 use super::schema::HORIZONS;
 use super::schema::{N_FEATURES, N_HORIZONS, N_TARGETS};
@@ -106,11 +108,14 @@ pub struct Forecast {
     /// The model's own predictions from `inputs`; `None` until the first evaluation under the
     /// current model.
     raw: Option<AllPredictions>,
-    /// The published predictions: `raw`, the shortest horizon's blended by `blend`.
+    /// The published predictions: `raw`, the shortest horizon's blended by `blend`, every band
+    /// moved by `adaptive`.
     published: Option<AllPredictions>,
     /// Each target's record of how well persistence, the base and the forest forecast this
     /// process at the shortest horizon.
     blend: [Blend; N_TARGETS],
+    /// How this process's outcomes moved each band's ends.
+    adaptive: Adaptive,
 }
 
 impl Default for Forecast {
@@ -132,18 +137,23 @@ impl Forecast {
             raw: None,
             published: None,
             blend: [Blend::new(); N_TARGETS],
+            adaptive: Adaptive::new(),
         }
     }
 
-    /// The model changed: the next update evaluates afresh and every blend record restarts. The
-    /// published forecast stays until then.
+    /// The model changed: the next update evaluates afresh and every blend and band record
+    /// restarts (they were of the old model's forecasts). The published forecast stays until then.
     pub fn model_changed(&mut self) {
         self.raw = None;
         self.blend = [Blend::new(); N_TARGETS];
+        self.adaptive = Adaptive::new();
     }
 
     /// One pass, after the pass's sample was pushed into `history`: the kernel's path.
     pub fn update(&mut self, history: &History, model: &ModelRef<'_>) -> Work {
+        if let Some(newest) = history.newest() {
+            self.adaptive.observe(newest);
+        }
         if self.raw.is_some() && history.is_still() {
             if let Some(newest) = history.newest() {
                 // Every slot holds the current levels and no activity.
@@ -173,16 +183,29 @@ impl Forecast {
             features: compute_window(&window, history.long()),
             bases,
         };
-        let evaluated = self.step(levels, outcome_levels(&window), inputs, |i| {
+        let evaluated = self.evaluate(levels, outcome_levels(&window), inputs, |i| {
             model.predict_horizons(&i.features, &i.bases)
         });
         Work::Computed { evaluated }
     }
 
-    /// One pass from a row's precomputed parts: `levels` (current), `outcome` (of the forecasts
-    /// `HORIZON` passes ago) and `inputs`; `predict` evaluates the model, and is called only if
-    /// the inputs differ from the last evaluation's. Returns whether it was called.
+    /// One pass from a row's precomputed parts: the window's `newest` slot, `levels` (current),
+    /// `outcome` (of the forecasts `HORIZON` passes ago) and `inputs`; `predict` evaluates the
+    /// model, and is called only if the inputs differ from the last evaluation's. Returns whether
+    /// it was called.
     pub fn step(
+        &mut self,
+        newest: &Slot,
+        levels: [i64; N_TARGETS],
+        outcome: [i64; N_TARGETS],
+        inputs: Inputs,
+        predict: impl FnOnce(&Inputs) -> AllPredictions,
+    ) -> bool {
+        self.adaptive.observe(newest);
+        self.evaluate(levels, outcome, inputs, predict)
+    }
+
+    fn evaluate(
         &mut self,
         levels: [i64; N_TARGETS],
         outcome: [i64; N_TARGETS],
@@ -200,24 +223,32 @@ impl Forecast {
         evaluate
     }
 
-    /// One pass of a model whose shortest-horizon predictions `raw` were made elsewhere (the
-    /// trainer's float forests): blends them with persistence (`levels`) and the `bases` by this
-    /// process's record and returns what would be published.
+    /// One pass of a model whose predictions `raw` at horizon index `h` were made elsewhere (the
+    /// trainer's float forests), after the window's `newest` slot: blends them with persistence
+    /// (`levels`) and the `bases` by this process's record if `h` is the shortest horizon, moves
+    /// their bands by its outcomes, and returns what would be published.
     pub fn publish(
         &mut self,
+        h: usize,
+        newest: &Slot,
         levels: [i64; N_TARGETS],
         outcome: [i64; N_TARGETS],
         bases: [i64; N_TARGETS],
         raw: Predictions,
     ) -> Predictions {
+        self.adaptive.observe(newest);
         self.levels = levels;
         self.outcome = outcome;
-        self.inputs.bases[0] = bases;
         let mut all = [[None; N_TARGETS]; N_HORIZONS];
-        all[0] = raw;
+        if let (Some(b), Some(r)) = (self.inputs.bases.get_mut(h), all.get_mut(h)) {
+            *b = bases;
+            *r = raw;
+        }
         self.raw = Some(all);
         self.republish();
-        self.published.map_or(raw, |p| p[0])
+        self.published
+            .and_then(|p| p.get(h).copied())
+            .unwrap_or(raw)
     }
 
     fn republish(&mut self) {
@@ -230,6 +261,8 @@ impl Forecast {
                 &self.inputs.bases[0],
                 &raw[0],
             );
+            self.adaptive.apply(&mut out);
+            self.adaptive.start(&out, &self.levels);
             out
         });
     }
@@ -282,6 +315,7 @@ mod tests {
         let samples: Vec<RawSample> = (0..200).map(sample).collect();
         // The same passes with no shortcut: features from the window and an evaluation every time.
         let (mut h, mut blends) = (History::new(), [Blend::new(); N_TARGETS]);
+        let mut adaptive = Adaptive::new();
         let mut refreshed = 0;
         let (mut hs, mut fs) = (History::new(), Forecast::new());
         for (i, s) in samples.iter().enumerate() {
@@ -290,6 +324,7 @@ mod tests {
             if let Work::Refreshed { .. } = fs.update(&hs, &model) {
                 refreshed += 1;
             }
+            adaptive.observe(h.newest().unwrap());
             let Some(w) = h.window() else {
                 assert!(fs.published().is_none(), "pass {i}");
                 continue;
@@ -301,7 +336,10 @@ mod tests {
             let levels = past.map(|p| p[HISTORY_LEN - 1]);
             let want = publish_all(&mut blends, &outcome_levels(&w), &levels, &bases, &raw);
             let long = model.predict_all(1, &x, &model.base_levels(1, &past));
-            assert_eq!(fs.published(), Some(&[want, long]), "pass {i}");
+            let mut want = [want, long];
+            adaptive.apply(&mut want);
+            adaptive.start(&want, &levels);
+            assert_eq!(fs.published(), Some(&want), "pass {i}");
         }
         assert!(refreshed > 20, "the still path ran only {refreshed} times");
     }
@@ -358,15 +396,16 @@ mod tests {
             calls += 1;
             [[Some(crate::blob::Prediction::default()); N_TARGETS]; N_HORIZONS]
         };
-        assert!(f.step([5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
-        assert!(!f.step([5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
+        let s = Slot::default();
+        assert!(f.step(&s, [5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
+        assert!(!f.step(&s, [5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
         let changed = Inputs {
             bases: [[6; N_TARGETS]; N_HORIZONS],
             ..inputs
         };
-        assert!(f.step([5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));
+        assert!(f.step(&s, [5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));
         f.model_changed();
-        assert!(f.step([5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));
+        assert!(f.step(&s, [5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));
         assert_eq!(calls, 3);
     }
 }

@@ -49,6 +49,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod adapt;
 pub mod blend;
 pub mod blob;
 mod compat;

@@ -156,6 +156,17 @@ pub struct FutureSums {
 }
 
 impl FutureSums {
+    /// No slot added yet.
+    pub const fn new() -> Self {
+        Self {
+            us: 0,
+            cpu_us: 0,
+            disk_bytes: 0,
+            net_bytes: 0,
+            rss_peak_kib: 0,
+        }
+    }
+
     /// Adds the next slot.
     pub fn add(&mut self, s: &Slot) {
         self.us = self.us.saturating_add(u64::from(s.interval_us));

@@ -22,6 +22,8 @@ pub struct Row<'a> {
     /// Features of the window `end + 1 - HISTORY_LEN ..= end` and the long memory of every
     /// sample up to `end`.
     pub features: &'a [i32; N_FEATURES],
+    /// The window's newest slot.
+    pub newest: &'a Slot,
     /// Current level of each target, in target units (the persistence forecast).
     pub levels: &'a [i64; N_TARGETS],
     /// Level of each target in each slot of the window, oldest first (`past[target][slot]`): what
@@ -101,6 +103,7 @@ fn walk(samples: &[RawSample], exited: Option<bool>, f: &mut dyn FnMut(&Row<'_>)
         let outcome = outcome_levels(&window);
         f(&Row {
             end,
+            newest: &window[HISTORY_LEN - 1],
             features: &features,
             levels: &levels,
             past: &past,
