@@ -211,7 +211,7 @@ impl Adaptive {
                 continue;
             }
             check.sums.add(newest);
-            check.left -= 1;
+            check.left = check.left.saturating_sub(1);
             if check.left > 0 {
                 continue;
             }
