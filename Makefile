@@ -7,7 +7,8 @@
 #   make test-debian  procperf on Debian's own 7.x kernel (trixie-backports), as shipped, in QEMU
 #   make install      install on this machine through DKMS and load it (KERNEL=release: another kernel)
 #   make uninstall    unload and remove it
-#   make accuracy     the held-out accuracy test at full length (1500 s of an unseen workload, ~26 min)
+#   make accuracy     the held-out accuracy test at full length (1500 s of an unseen workload) and the
+#                     real-applications test (420 s), ~40 min
 #   make setup        install the development packages and tools (the build and test targets run it)
 #   make model        regenerate the embedded default model from reference workloads in QEMU
 #   make report       build/report.html: the default model scored on the held-out capture
@@ -53,9 +54,10 @@ lint:
 	@scripts/lint
 
 # The held-out accuracy test long enough to check that the forest beats both naive forecasts
-# (make test runs it for 200 s, where that is reported but cannot be relied on).
+# (make test runs it for 200 s, where that is reported but cannot be relied on), then the
+# forecasts and intervals on real applications no mix runs (tests/accuracy/apps.py, 420 s).
 accuracy:
-	@PP_TEST_VARIANT=release PP_HELDOUT_SECONDS=1500 scripts/test --kernel-only tests/kernel/accuracy_heldout.py
+	@PP_TEST_VARIANT=release PP_HELDOUT_SECONDS=1500 scripts/test --kernel-only tests/kernel/accuracy_heldout.py tests/accuracy/apps.py
 
 # The default model: record the reference workloads in QEMU, fit, export (about 20 min);
 # model-fit refits from the committed data/reference CSVs only.

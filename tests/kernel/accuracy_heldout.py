@@ -26,10 +26,11 @@ than 1.25x behind the better naive one fails (a broken path); the goals (CPU and
 0.70x the better of persistence and EWMA, RSS at most 0.80x persistence, 80 % bands covering
 75-85 %) are checked from STRICT_SECONDS on and reported as TODO below.
 """
-import json, math, os, random, subprocess, sys, time
+import os, random, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from guest import Tap, load_module, DEBUGFS, read  # noqa: E402
+from guest import Tap, load_module  # noqa: E402
+from forecasts import Snapshots, bootstrap, ewma_alphas, score  # noqa: E402
 
 SECONDS = int(os.environ.get("PP_HELDOUT_SECONDS", "200"))
 # Seed 3's regime schedule (scripts/workloads/mixlib.py) is quiet 0-67 s, busy 67-149 s, quiet
@@ -48,9 +49,8 @@ COVERAGE = (0.75, 0.85)
 tap = Tap()
 load_module(tap, interval_ms=1000)
 repo = os.environ.get("PP_REPO", ".")
-manifest = json.load(open(os.path.join(repo, "rust/model/default/model.json")))
-alpha = next(b["ewma_alpha"] for b in manifest["baselines"] if b["target"] == "cpu")
-alphas_long = {b["target"]: b["ewma_alpha"] for b in manifest["baselines"] if b.get("horizon") == H_LONG}
+alphas = ewma_alphas(repo)
+alpha = alphas[("cpu", H)]
 
 # As scripts/workloads/record runs a mix: everything it writes on a fresh ext4 on the scratch disk.
 mixer = os.path.join(repo, "scripts/workloads/heldout-mix")
@@ -62,23 +62,11 @@ prep = subprocess.run([mixer, "--prepare-only"], env=env, capture_output=True, t
 tap.check("held-out mix prepares its inputs", prep.returncode == 0, prep.stderr[-2000:])
 mix = subprocess.Popen([mixer, str(SECONDS), "--seed", SEED], env=env, stdout=subprocess.DEVNULL,
                        stderr=subprocess.PIPE, text=True)
-series = {}  # pid -> {t_ms: (current, linear, forest, lo, hi)} for CPU at 5 intervals
-wide = {}  # pid -> {t_ms: {column: value}}: every target at every horizon
-comms = {}  # pid -> command name
-passes = set()  # t_ms of every pass seen
+snap = Snapshots()  # every target at every horizon
 start = time.time()
 deadline = start + SECONDS + H_LONG + 3
 while time.time() < deadline:
-    lines = read(f"{DEBUGFS}/predictions.csv").splitlines()
-    names = lines[0].split(",") if lines else []
-    cols = [names.index(c) for c in ("cpu_current", "cpu_linear_5", "cpu_forest_5", "cpu_lo_5", "cpu_hi_5")]
-    for line in lines[1:]:
-        f = line.split(",")
-        pid, t = int(f[1]), int(f[0])
-        series.setdefault(pid, {})[t] = tuple(int(f[i]) for i in cols)
-        wide.setdefault(pid, {})[t] = {n: int(v) for n, v in zip(names[3:], f[3:])}
-        comms[pid] = f[2]
-        passes.add(t)
+    snap.poll()
     if mix.poll() is not None and time.time() < start + SECONDS - 5:
         break  # the mix died early: what follows would score an idle machine
     time.sleep(0.25)
@@ -91,6 +79,10 @@ except subprocess.TimeoutExpired:
 tap.check(f"held-out mix ran its {SECONDS} s to the end (exit {mix.returncode} after {ran:.0f} s)",
           mix.returncode == 0 and ran >= SECONDS - 5, err[-2000:])
 subprocess.run(["umount", "/tmp/vda"])
+# pid -> {t_ms: (current, linear, forest, lo, hi)} for CPU at 5 intervals
+cols = ("cpu_current", f"cpu_linear_{H}", f"cpu_forest_{H}", f"cpu_lo_{H}", f"cpu_hi_{H}")
+series = {pid: {t: tuple(row[c] for c in cols) for t, row in by_t.items()} for pid, by_t in snap.rows.items()}
+comms = snap.comms
 
 errs = {"forest": 0.0, "linear": 0.0, "persistence": 0.0, "ewma": 0.0}
 per_pid = {}  # pid -> the same error sums over that process's forecasts, for the intervals
@@ -132,19 +124,11 @@ if n:
               f"{mae[k] / mae['ewma']:.2f}x EWMA)")
     print(f"# forest 80 % interval coverage: {100 * covered / n:.0f} % of {n} forecasts")
     # 95 % percentile-bootstrap intervals of the forest's ratios, resampling whole processes as
-    # `trainer eval` does (a process's forecasts are not independent of each other).
-    rng, sums = random.Random(0), list(per_pid.values())
+    # `trainer eval` does.
+    rng = random.Random(0)
     for base in ("persistence", "ewma"):
-        ratios = []
-        for _ in range(2000):
-            pick = [rng.choice(sums) for _ in sums]
-            b = sum(p[base] for p in pick)
-            if b > 0:
-                ratios.append(sum(p["forest"] for p in pick) / b)
-        ratios.sort()
-        if ratios:
-            print(f"# forest / {base}: 95 % interval {ratios[round(0.025 * (len(ratios) - 1))]:.2f}"
-                  f"-{ratios[round(0.975 * (len(ratios) - 1))]:.2f} ({len(sums)} processes resampled)")
+        lo, hi = bootstrap(per_pid, "forest", base, rng)
+        print(f"# forest / {base}: 95 % interval {lo:.2f}-{hi:.2f} ({len(per_pid)} processes resampled)")
     # How much any per-process choice among these four forecasters could gain: each process's best
     # one, picked knowing the outcome. A model that beats EWMA by more than this must use a signal
     # none of them has.
@@ -179,72 +163,17 @@ if n:
 # The 60 s horizon: every target's published forecast against what the next 60 passes held, a
 # process that exited counting as 0 for the passes after its last row (the targets' definition,
 # rust/model/src/target.rs). Scored where the snapshots caught all 60 passes after the forecast.
-order = sorted(passes)
-index = {t: i for i, t in enumerate(order)}
-# Passes run late in a loaded guest: a missed pass is a gap well beyond the usual one, not a
-# minute that took more than 60 s.
-gaps = sorted(b - a for a, b in zip(order, order[1:]))
-usual_gap = gaps[len(gaps) // 2] if gaps else 1000
-missed = {i for i in range(1, len(order)) if order[i] - order[i - 1] > 1.6 * usual_gap}
-
-
-def rate(level):
-    """B/s from a log2q8(1 + B/s) level."""
-    return 2 ** (level / 256) - 1
-
-
-def trend(levels, h, peak):
-    """predict_linear over the last 8 levels, read as the target reads the future."""
-    n = len(levels)
-    xm, ym = (n - 1) / 2, sum(levels) / n
-    sxx = sum((i - xm) ** 2 for i in range(n))
-    slope = sum((i - xm) * (y - ym) for i, y in enumerate(levels)) / sxx if sxx else 0.0
-    now = ym + slope * (n - 1 - xm)
-    return max(0.0, max(now + slope, now + slope * h) if peak else now + slope * (h + 1) / 2)
-
-
-long_err = {t: {"forest": 0.0, "persistence": 0.0, "ewma": 0.0, "predict_linear": 0.0} for t in LONG_GOALS}
-long_cov = dict.fromkeys(LONG_GOALS, 0)
-long_n = 0
-for pid, by_t in wide.items():
-    ts = sorted(by_t)
-    ew = {}
-    for k, t in enumerate(ts):
-        row = by_t[t]
-        for tg in LONG_GOALS:
-            a = alphas_long.get(tg, 1.0)
-            cur = row[f"{tg}_current"]
-            ew[tg] = cur if tg not in ew else a * cur + (1 - a) * ew[tg]
-        i = index[t]
-        ahead = order[i + 1:i + 1 + H_LONG]
-        if len(ahead) < H_LONG or any(j in missed for j in range(i + 1, i + 1 + H_LONG)):
-            continue
-        cur_at = lambda tg, u: by_t[u][f"{tg}_current"] if u in by_t else 0  # noqa: E731
-        truth = {
-            "cpu": sum(cur_at("cpu", u) for u in ahead) / H_LONG,
-            "rss": max(cur_at("rss", u) for u in ahead),
-            "disk": 256 * math.log2(1 + sum(rate(cur_at("disk", u)) if u in by_t else 0 for u in ahead) / H_LONG),
-        }
-        if max(row["cpu_current"], truth["cpu"]) < 10:
-            continue
-        long_n += 1
-        past = ts[max(0, k - 7):k + 1]
-        for tg, y in truth.items():
-            e = long_err[tg]
-            e["forest"] += abs(row[f"{tg}_forest_{H_LONG}"] - y)
-            e["persistence"] += abs(row[f"{tg}_current"] - y)
-            e["ewma"] += abs(ew[tg] - y)
-            e["predict_linear"] += abs(trend([by_t[u][f"{tg}_current"] for u in past], H_LONG, tg == "rss") - y)
-            long_cov[tg] += row[f"{tg}_lo_{H_LONG}"] <= y <= row[f"{tg}_hi_{H_LONG}"]
+long = score(snap, H_LONG, alphas)
+long_n = long["cpu"].n
 tap.check(f"enough busy 60 s forecasts to score ({long_n})", long_n >= 50)
 strict = SECONDS >= STRICT_SECONDS
 for tg, goal in LONG_GOALS.items():
-    e = long_err[tg]
+    e = long[tg].err
     if not long_n or not e["persistence"]:
         continue
     better = e["persistence"] if tg == "rss" else min(e["persistence"], e["ewma"])
     ratio = e["forest"] / better
-    cov = long_cov[tg] / long_n
+    cov = long[tg].coverage()
     print(f"# {tg} at {H_LONG} s: forest/persistence {e['forest'] / e['persistence']:.2f}, forest/EWMA "
           f"{e['forest'] / max(e['ewma'], 1e-9):.2f}, forest/predict_linear {e['forest'] / max(e['predict_linear'], 1e-9):.2f}, "
           f"80 % band coverage {100 * cov:.0f} % of {long_n}")

@@ -114,6 +114,11 @@ pub struct ModelScores {
     /// Share of rows whose true level lies in the calibrated band.
     pub coverage_all: Option<f64>,
     pub coverage_active: Option<f64>,
+    /// Share of the rows whose level changed over the horizon (truth ≠ current level) whose true
+    /// level lies in the band: coverage without the exact "nothing changed" outcomes that any band
+    /// around an unchanged forecast holds.
+    #[serde(default)]
+    pub coverage_changed: Option<f64>,
     pub interval: Option<Interval>,
     /// MAE ratio intervals against each of [`RATIO_BASELINES`] (none for the baselines
     /// themselves).
@@ -210,9 +215,9 @@ pub fn evaluate(ds: &Dataset, target: Target, preds: &[Predictions]) -> TargetSc
                     })
                     .collect()
             };
-            let cover = |only_active: bool| -> Option<f64> {
+            let cover = |keep: &dyn Fn(usize) -> bool| -> Option<f64> {
                 let iv = p.interval?;
-                let rows: Vec<usize> = (0..n).filter(|&i| !only_active || active[i]).collect();
+                let rows: Vec<usize> = (0..n).filter(|&i| keep(i)).collect();
                 if rows.is_empty() {
                     return None;
                 }
@@ -229,8 +234,9 @@ pub fn evaluate(ds: &Dataset, target: Target, preds: &[Predictions]) -> TargetSc
                 model: p.model.clone(),
                 all: score(&truth, &pred),
                 active: score(&pick(&truth, true), &pick(&pred, true)),
-                coverage_all: cover(false),
-                coverage_active: cover(true),
+                coverage_all: cover(&|_| true),
+                coverage_active: cover(&|i| active[i]),
+                coverage_changed: cover(&|i| truth[i] != level[i]),
                 interval: p.interval,
                 ratio_ci,
             }

@@ -110,6 +110,13 @@ pub fn write_scores(out: &mut dyn Write, s: &TargetScores) -> io::Result<()> {
             f(m.coverage_active.map(|c| c * 100.0), 1),
         )?;
     }
+    if let Some(c) = s.model("forest").and_then(|m| m.coverage_changed) {
+        writeln!(
+            out,
+            "  forest band on rows whose level changed over the horizon: {} % covered",
+            f(Some(c * 100.0), 1),
+        )?;
+    }
     if s.model("versus").is_some() {
         writeln!(
             out,

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Guest test: the default model's forecasts and intervals on real applications no mix runs.
+
+Runs scripts/workloads/apps-mix (a database, a web server under a benchmark, version control,
+compression, a compiler build; PP_APPS_SECONDS, default 420) on a fresh ext4 on the scratch disk
+with the embedded default model at the default 1 s interval, snapshots `predictions.csv` every
+pass, and scores every busy forecast (CPU >= 1 % now or ahead) of every target at 5 and 60
+intervals against what happened (tests/lib/forecasts.py), beside persistence, the EWMA and
+predict_linear. A model off its calibration data is where fixed split-conformal bands fail, and
+where the per-process adaptive bands (rust/model/src/adapt.rs) must hold: each band's coverage
+must be at least 70 % (the nominal 80 % less what a run of this length varies); 75-85 % is the
+goal, reported as TODO where it is missed. Fails if the mix does not run, if too few forecasts
+are busy, or if a published forecast is more than 1.25x the better of persistence and EWMA (a
+broken path). The linear model's forecasts are printed beside them: they are not published in
+`predictions` and are reported, not checked.
+
+`make accuracy` runs it after the held-out test, on the release kernel.
+"""
+import os, random, subprocess, sys, time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+from guest import Tap, load_module  # noqa: E402
+from forecasts import TARGETS, Snapshots, bootstrap, ewma_alphas, score  # noqa: E402
+
+SECONDS = int(os.environ.get("PP_APPS_SECONDS", "420"))
+# Seed 5's regimes (scripts/workloads/mixlib.py): quiet to 53 s, then busy and normal stretches.
+SEED = os.environ.get("PP_APPS_SEED", "5")
+HORIZONS = (5, 60)
+GUARD = 1.25
+COVERAGE_FLOOR = 0.70
+COVERAGE_GOAL = (0.75, 0.85)
+tap = Tap()
+load_module(tap, interval_ms=1000)
+repo = os.environ.get("PP_REPO", ".")
+alphas = ewma_alphas(repo)
+
+mixer = os.path.join(repo, "scripts/workloads/apps-mix")
+subprocess.run(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", "/dev/vda"], check=True)
+os.makedirs("/tmp/vda", exist_ok=True)
+subprocess.run(["mount", "-t", "ext4", "/dev/vda", "/tmp/vda"], check=True)
+subprocess.run(["ip", "link", "set", "lo", "up"])
+env = dict(os.environ, PP_SCRATCH="/tmp/vda")
+prep = subprocess.run([mixer, "--prepare-only"], env=env, capture_output=True, text=True)
+tap.check("apps mix prepares its inputs", prep.returncode == 0, prep.stderr[-2000:])
+mix = subprocess.Popen([mixer, str(SECONDS), "--seed", SEED], env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+snap = Snapshots()
+start = time.time()
+deadline = start + SECONDS + max(HORIZONS) + 3
+while time.time() < deadline:
+    snap.poll()
+    if mix.poll() is not None and time.time() < start + SECONDS - 5:
+        break  # the mix died early: what follows would score an idle machine
+    time.sleep(0.25)
+ran = time.time() - start
+try:
+    out, err = mix.communicate(timeout=120)
+except subprocess.TimeoutExpired:
+    mix.kill()
+    out, err = mix.communicate()
+tap.check(f"apps mix ran its {SECONDS} s to the end (exit {mix.returncode} after {ran:.0f} s)",
+          mix.returncode == 0 and ran >= SECONDS - 5, err[-2000:])
+subprocess.run(["umount", "/tmp/vda"])
+phases = [line for line in out.splitlines() if line[:1] == " "]
+print(f"# {len(phases)} phases; programs seen: "
+      + ", ".join(sorted({c for c in snap.comms.values() if c in
+                          {"sqlite3", "busybox", "ab", "git", "xz", "zstd", "make", "cc1", "gcc"}})))
+
+rng = random.Random(0)
+for h in HORIZONS:
+    scores = score(snap, h, alphas)
+    n = scores["cpu"].n
+    tap.check(f"enough busy {h} s forecasts to score ({n})", n >= (200 if h == 5 else 100))
+    if not n:
+        continue
+    for tg in TARGETS:
+        s = scores[tg]
+        better = "persistence" if s.err["persistence"] <= s.err["ewma"] else "ewma"
+        ratio = s.ratio("forest", better)
+        lo, hi = bootstrap(s.per_pid, "forest", better, rng)
+        cov = s.coverage()
+        print(f"# {tg} at {h} s: forest/persistence {s.ratio('forest', 'persistence'):.2f}, forest/EWMA "
+              f"{s.ratio('forest', 'ewma'):.2f} (forest/{better} 95 % {lo:.2f}-{hi:.2f}), forest/predict_linear "
+              f"{s.ratio('forest', 'predict_linear'):.2f}, linear/persistence {s.ratio('linear', 'persistence'):.2f}, "
+              f"80 % band coverage {100 * cov:.0f} % of {s.n}")
+        if s.err[better]:
+            tap.check(f"{tg} {h} s forest MAE within {GUARD}x the better baseline ({ratio:.2f}x)", ratio < GUARD)
+        tap.check(f"{tg} {h} s band covers at least {100 * COVERAGE_FLOOR:.0f} % ({100 * cov:.0f} %)",
+                  cov >= COVERAGE_FLOOR)
+        tap.todo(f"{tg} {h} s band covers {100 * COVERAGE_GOAL[0]:.0f}-{100 * COVERAGE_GOAL[1]:.0f} % ({100 * cov:.0f} %)",
+                 COVERAGE_GOAL[0] <= cov <= COVERAGE_GOAL[1],
+                 "above the goal where most busy outcomes are exactly the forecast (docs/results.md)")
+tap.done()
