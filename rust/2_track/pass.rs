@@ -11,7 +11,7 @@ use super::{process::Process, table::TgidTable};
 use crate::{
     files::samples::Samples,
     forecast::store::{Model, ModelStore},
-    model::forecast::Work,
+    model::{adapt::Scores, forecast::Work},
     sample::acct::{Acct, Totals},
     sys::{
         clock, kthread,
@@ -69,6 +69,8 @@ pub(crate) struct State {
     /// The previous pass's model: a process's forecast state is reusable while it is still
     /// active. Holding it keeps its address from being reused by a new model.
     model: Option<Arc<Model>>,
+    /// Live scores of the active model's published forecasts (`accuracy`), since it became active.
+    scores: Scores,
 }
 
 /// The sampler: its state, its settings and what it publishes.
@@ -97,7 +99,10 @@ impl Sampler {
             .memory_bytes
             .store(memory_bytes(&table, probes.sink()) as u64, Relaxed);
         Ok(try_pin_init!(Self {
-            state <- new_mutex!(State { table, tasks, pass: 0, model: None }, "procperf_sampler"),
+            state <- new_mutex!(
+                State { table, tasks, pass: 0, model: None, scores: Scores::default() },
+                "procperf_sampler"
+            ),
             interval_ms: AtomicU32::new(DEFAULT_INTERVAL_MS),
             capacity: AtomicU32::new(DEFAULT_CAPACITY as u32),
             stats,
@@ -143,6 +148,9 @@ impl Sampler {
         let model = self.models.active();
         let view = model.view();
         let new_model = !st.model.as_ref().is_some_and(|m| Arc::ptr_eq(m, &model));
+        if new_model {
+            st.scores = Scores::default();
+        }
         let mut w = Tally::default();
         for task in st.tasks.as_slice() {
             let id = task::ident(task);
@@ -159,7 +167,7 @@ impl Sampler {
             let s = p.advance(&id, pass, (t0, boot_ns), (&c, &t));
             // A still process is not timed: two clock reads would cost more than its refresh.
             let timed = (!p.is_still()).then(clock::now_ns);
-            w.count(p.forecast(&view, new_model));
+            w.count(p.forecast(&view, new_model, &mut st.scores));
             if let Some(start) = timed {
                 w.predict_ns += clock::since_ns(start);
             }
@@ -222,6 +230,11 @@ impl Sampler {
         if tracked.is_none() {
             self.stats.untracked.fetch_add(1, Relaxed);
         }
+    }
+
+    /// The live scores of the active model's published forecasts.
+    pub(crate) fn scores(&self) -> Scores {
+        self.state.lock().scores
     }
 
     /// Runs `f` on the tracked processes under the state lock (no sampling pass meanwhile).

@@ -4,6 +4,7 @@
 
 use crate::{
     model::{
+        adapt::Scores,
         blob::ModelRef,
         forecast::{Forecast, Work},
         history::History,
@@ -52,12 +53,17 @@ impl Process {
     }
 
     /// Updates the forecast after [`Self::advance`]; `new_model` when `model` is not the one of
-    /// the previous pass.
-    pub(crate) fn forecast(&mut self, model: &ModelRef<'_>, new_model: bool) -> Work {
+    /// the previous pass. Checks of earlier forecasts completed now are added to `scores`.
+    pub(crate) fn forecast(
+        &mut self,
+        model: &ModelRef<'_>,
+        new_model: bool,
+        scores: &mut Scores,
+    ) -> Work {
         if new_model {
             self.forecast.model_changed();
         }
-        self.forecast.update(&self.history, model)
+        self.forecast.update(&self.history, model, scores)
     }
 
     /// Whether the next forecast will likely only refresh a sleeping process (not worth timing).

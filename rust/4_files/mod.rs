@@ -10,7 +10,9 @@
 //! | `predictions`, `predictions.csv` | read | the published forecasts ([`predictions`]) |
 //! | `model` | upload | a model blob to replace the active one ([`model`]) |
 //! | `model_info` | read | the active model ([`model`]) |
+//! | `accuracy` | read | the active model's live scores on this host ([`accuracy`]) |
 
+pub(crate) mod accuracy;
 pub(crate) mod control;
 pub(crate) mod model;
 pub(crate) mod predictions;
@@ -57,5 +59,9 @@ pub(crate) fn create(sampler: &Arc<Sampler>) -> Result<Dir> {
         Arc::new(model::Info(s()), GFP_KERNEL)?,
     )?;
     dir.upload(c_str!("model"), Arc::new(model::Upload(s()), GFP_KERNEL)?)?;
+    dir.read_only(
+        c_str!("accuracy"),
+        Arc::new(accuracy::Accuracy(s()), GFP_KERNEL)?,
+    )?;
     Ok(dir)
 }

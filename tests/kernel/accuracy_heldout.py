@@ -29,7 +29,7 @@ than 1.25x behind the better naive one fails (a broken path); the goals (CPU and
 import os, random, subprocess, sys, time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from guest import Tap, load_module  # noqa: E402
+from guest import Tap, accuracy, load_module  # noqa: E402
 from forecasts import Snapshots, bootstrap, ewma_alphas, score  # noqa: E402
 
 SECONDS = int(os.environ.get("PP_HELDOUT_SECONDS", "200"))
@@ -67,6 +67,7 @@ start = time.time()
 deadline = start + SECONDS + H_LONG + 3
 while time.time() < deadline:
     snap.poll()
+    live = accuracy()  # the module's own scores, as of the last snapshot
     if mix.poll() is not None and time.time() < start + SECONDS - 5:
         break  # the mix died early: what follows would score an idle machine
     time.sleep(0.25)
@@ -186,4 +187,19 @@ for tg, goal in LONG_GOALS.items():
             tap.check(what, ok)
         else:
             tap.todo(what, ok, f"a {SECONDS} s run is too short to show it reliably; make accuracy runs {STRICT_SECONDS} s")
+
+# The module's live scores (`accuracy`: one check per process and horizon at a time) are a sample
+# of the forecasts scored above from the snapshots (every forecast): their coverage and MAE ratio
+# must agree within what sampling one forecast in H allows.
+short = score(snap, H, alphas)["cpu"]
+mine, theirs = live[("cpu", H)], short
+print(f"# accuracy file, cpu at {H} s: {mine['scored']} checks, coverage {mine['coverage_permille'] / 10:.0f} %, "
+      f"published/persistence {mine['published_per_persistence_permille'] / 1000:.2f}; the snapshots: "
+      f"{theirs.n} forecasts, coverage {100 * theirs.coverage():.0f} %, {theirs.ratio('forest', 'persistence'):.2f}")
+tap.check(f"accuracy scored the busy processes' checks ({mine['scored']} of about {theirs.n // H})",
+          theirs.n // (3 * H) <= mine["scored"] <= theirs.n)
+tap.check("accuracy's coverage agrees with the snapshots' within 10 points",
+          abs(mine["coverage_permille"] / 1000 - theirs.coverage()) <= 0.10)
+tap.check("accuracy's MAE ratio agrees with the snapshots' within 0.15",
+          abs(mine["published_per_persistence_permille"] / 1000 - theirs.ratio("forest", "persistence")) <= 0.15)
 tap.done()

@@ -13,7 +13,7 @@ Blobs: $PP_BLOB_A and $PP_BLOB_B, two valid models trained with different settin
 import errno, os, struct, subprocess, sys, threading, time, zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from guest import Tap, load_module, DEBUGFS, read  # noqa: E402
+from guest import Tap, accuracy, load_module, DEBUGFS, read  # noqa: E402
 
 tap = Tap()
 kmemleak = "/sys/kernel/debug/kmemleak"
@@ -64,7 +64,23 @@ time.sleep(2.5)  # 8 intervals of history at 200 ms
 tap.check("default model is active", info().get("source") == "default", info())
 tap.check("forecasts are published", len(read(f"{DEBUGFS}/predictions.csv").splitlines()) > 5)
 
+# The live scores count the default model's checks (a busy process guarantees active ones) and
+# restart with a new model: none of the new model's checks can complete within 5 passes.
+spin = subprocess.Popen(["timeout", "20", "sh", "-c", "while :; do :; done"])
+deadline = time.time() + 15
+while time.time() < deadline and accuracy()[("cpu", 5)]["scored"] == 0:
+    time.sleep(0.2)
+before = accuracy()
+tap.check("accuracy counts the default model's checks", before[("cpu", 5)]["scored"] > 0, before)
 tap.check("a valid blob is accepted (written in 4 KiB chunks)", upload(blob_a, 4096) == 0)
+deadline = time.time() + 3
+while time.time() < deadline:
+    after = accuracy()
+    if all(v["scored"] == 0 for v in after.values()):
+        break
+    time.sleep(0.1)
+tap.check("accuracy restarts with the new model", all(v["scored"] == 0 for v in after.values()), after)
+spin.kill()
 i = info()
 tap.check("model_info shows the uploaded model", i.get("source") == "uploaded" and int(i["size_bytes"]) == len(blob_a), i)
 time.sleep(0.6)

@@ -70,6 +70,15 @@ def stats():
     return {k: int(v) for k, v in (l.split() for l in read(f"{DEBUGFS}/stats").splitlines())}
 
 
+def accuracy():
+    """The module's live scores: {(target, horizon): {column: value}}."""
+    lines = read(f"{DEBUGFS}/accuracy").splitlines()
+    names = lines[0].split()
+    rows = [dict(zip(names, l.split())) for l in lines[1:]]
+    return {(r["target"], int(r["horizon"])): {k: int(v) for k, v in r.items() if k not in ("target", "horizon")}
+            for r in rows}
+
+
 class Rows:
     def __init__(self, text):
         lines = text.splitlines()

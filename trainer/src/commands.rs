@@ -6,6 +6,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use procperf_model::adapt::Scores;
 use procperf_model::blob::ModelRef;
 use procperf_model::forecast::{AllPredictions as ForecastRow, Forecast, Inputs};
 use procperf_model::schema::{CsvValue, Target, FEATURE_NAMES, HORIZONS, N_FEATURES, N_HORIZONS};
@@ -432,6 +433,7 @@ pub fn save_matrix(path: &Path, ds: &Dataset) -> Result<()> {
 /// the run's first sample (input reuse, blending with persistence and the base).
 pub(crate) fn blob_published(model: &ModelRef<'_>, ds: &Dataset) -> Vec<ForecastRow> {
     let mut state = Forecast::new();
+    let mut scores = Scores::default();
     (0..ds.len())
         .map(|i| {
             if !ds.continues_run(i) {
@@ -445,9 +447,14 @@ pub(crate) fn blob_published(model: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecast
                 features: *ds.row(i),
                 bases,
             };
-            state.step(&ds.newest[i], ds.levels[i], ds.outcomes[i], inputs, |x| {
-                model.predict_horizons(&x.features, &x.bases)
-            });
+            state.step(
+                &ds.newest[i],
+                ds.levels[i],
+                ds.outcomes[i],
+                inputs,
+                &mut scores,
+                |x| model.predict_horizons(&x.features, &x.bases),
+            );
             state.published().copied().unwrap_or_default()
         })
         .collect()

@@ -30,7 +30,12 @@
 //! end never moves inside the forecast. (With the whole width in the step, a band just widened by
 //! a miss steps back in faster than it stepped out, and covers less than nominal.)
 //!
-//! The state ([`Adaptive`], 288 bytes) is kept in integers and updated by the model crate's
+//! The same checks are the host's live scores ([`Score`]): each scored check adds whether its
+//! outcome lay in the published band and the absolute errors of the published forecast, of
+//! persistence (the level when the check started) and of the model's EWMA base, so coverage and
+//! MAE ratios can be read on any host, live, for the processes it runs.
+//!
+//! The state ([`Adaptive`], 352 bytes) is kept in integers and updated by the model crate's
 //! [`super::forecast::Forecast`] in the kernel and in the trainer's replay alike: the kernel's
 //! published band equals `trainer predict`'s bit for bit. No floats, no allocation, no panics.
 
@@ -75,9 +80,9 @@ impl Ends {
         err: UNSEEDED,
     };
 
-    /// Scores one outcome against the forecast `f` and band `[lo, hi]` it was published with.
-    fn score(&mut self, outcome: i64, [f, lo, hi]: [i32; 3]) {
-        let (f, lo, hi) = (i64::from(f), i64::from(lo), i64::from(hi));
+    /// Scores one outcome against the forecast and band it was published with.
+    fn score(&mut self, outcome: i64, at: &Started) {
+        let (f, lo, hi) = (i64::from(at.forecast), i64::from(at.lo), i64::from(at.hi));
         let abs = u32::try_from(outcome.abs_diff(f)).unwrap_or(UNSEEDED - 1);
         // The step comes from the errors before this outcome: a step that grew with the outcome's
         // own error would move ends out further on misses than in on hits, and over-cover.
@@ -132,13 +137,56 @@ impl Ends {
     }
 }
 
+/// What was published for one target when a check started, target units (saturated to `i32`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Started {
+    forecast: i32,
+    lo: i32,
+    hi: i32,
+    /// The level then: persistence's forecast.
+    current: i32,
+    /// The model's EWMA base level then.
+    base: i32,
+}
+
+/// Live scores of one target at one horizon, summed over the checks scored: what `accuracy`
+/// shows. Sums saturate.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Score {
+    /// Active checks scored.
+    pub scored: u64,
+    /// Of those, the ones whose outcome lay inside the published band.
+    pub covered: u64,
+    /// Absolute errors of the published forecast, target units.
+    pub err_published: u64,
+    /// Absolute errors of persistence (the level when the check started).
+    pub err_persistence: u64,
+    /// Absolute errors of the model's EWMA base.
+    pub err_base: u64,
+}
+
+impl Score {
+    fn add(&mut self, outcome: i64, s: &Started) {
+        let err = |f: i32| outcome.abs_diff(i64::from(f));
+        self.scored = self.scored.saturating_add(1);
+        let inside = i64::from(s.lo) <= outcome && outcome <= i64::from(s.hi);
+        self.covered = self.covered.saturating_add(u64::from(inside));
+        self.err_published = self.err_published.saturating_add(err(s.forecast));
+        self.err_persistence = self.err_persistence.saturating_add(err(s.current));
+        self.err_base = self.err_base.saturating_add(err(s.base));
+    }
+}
+
+/// Live scores of every target at every horizon.
+pub type Scores = [[Score; N_TARGETS]; N_HORIZONS];
+
 /// One horizon's running check: the forecasts it scores and the slots summed since.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Check {
     /// Slots still to come; 0 when no check runs.
     left: u8,
-    /// Per target: the published forecast, lower and upper end.
-    at: [[i32; 3]; N_TARGETS],
+    /// Per target: what was published, and the naive forecasts beside it.
+    at: [Started; N_TARGETS],
     /// Bit `t` is set when target `t` was published.
     has: u8,
     /// The process was active when the check started.
@@ -149,7 +197,13 @@ struct Check {
 impl Check {
     const IDLE: Self = Self {
         left: 0,
-        at: [[0; 3]; N_TARGETS],
+        at: [Started {
+            forecast: 0,
+            lo: 0,
+            hi: 0,
+            current: 0,
+            base: 0,
+        }; N_TARGETS],
         has: 0,
         active: false,
         sums: FutureSums::new(),
@@ -165,7 +219,7 @@ impl Default for Adaptive {
 /// One process's adaptive-interval state, every target and horizon.
 ///
 /// ```
-/// use procperf_model::adapt::Adaptive;
+/// use procperf_model::adapt::{Adaptive, Scores};
 /// use procperf_model::blob::Prediction;
 /// use procperf_model::history::Slot;
 /// use procperf_model::schema::{Target, HORIZON, N_HORIZONS, N_TARGETS};
@@ -176,18 +230,22 @@ impl Default for Adaptive {
 /// let model = Prediction { forest: 100, forest_lo: 50, forest_hi: 150, ..Default::default() };
 /// let mut raw = [[None; N_TARGETS]; N_HORIZONS];
 /// raw[0][Target::Cpu.index()] = Some(model);
-/// let mut a = Adaptive::new();
+/// let (mut a, mut scores) = (Adaptive::new(), Scores::default());
 /// let mut published = raw;
 /// for _ in 0..20 * HORIZON {
-///     a.observe(&busy);
+///     a.observe(&busy, &mut scores);
 ///     published = raw;
 ///     a.apply(&mut published);
-///     a.start(&published, &[500; N_TARGETS]);
+///     a.start(&published, &[500; N_TARGETS], &[[500; N_TARGETS]; N_HORIZONS]);
 /// }
 /// let cpu = published[0][Target::Cpu.index()].unwrap();
 /// // The upper end is missed until it holds 500; the lower one, never missed, closes on the forecast.
 /// assert!(cpu.forest_hi >= 500, "{}", cpu.forest_hi);
 /// assert_eq!((cpu.forest, cpu.forest_lo), (100, 100));
+/// // Every check scored is in the host's live scores: the early ones missed.
+/// let live = scores[0][Target::Cpu.index()];
+/// assert_eq!(live.scored, 19);
+/// assert!(live.covered < live.scored && live.err_published == 19 * 400);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Adaptive {
@@ -204,9 +262,11 @@ impl Adaptive {
         }
     }
 
-    /// A pass's newest slot: adds it to every running check and scores those it completes.
-    pub fn observe(&mut self, newest: &Slot) {
-        for (check, ends) in self.checks.iter_mut().zip(self.ends.iter_mut()) {
+    /// A pass's newest slot: adds it to every running check and scores those it completes, into
+    /// this process's band ends and into the host's `scores`.
+    pub fn observe(&mut self, newest: &Slot, scores: &mut Scores) {
+        let per_horizon = self.ends.iter_mut().zip(scores.iter_mut());
+        for (check, (ends, scores)) in self.checks.iter_mut().zip(per_horizon) {
             if check.left == 0 {
                 continue;
             }
@@ -220,10 +280,11 @@ impl Adaptive {
             if !check.active && cpu < ACTIVE_CPU_PERMILLE {
                 continue;
             }
-            let per_target = ends.iter_mut().zip(check.at).zip(&outcome);
-            for (t, ((end, at), &y)) in (0..N_TARGETS).zip(per_target) {
+            let per_target = ends.iter_mut().zip(scores.iter_mut()).zip(&check.at);
+            for (t, (((end, score), at), &y)) in (0..N_TARGETS).zip(per_target.zip(&outcome)) {
                 if check.has & (1 << t) != 0 {
                     end.score(y, at);
+                    score.add(y, at);
                 }
             }
         }
@@ -240,17 +301,19 @@ impl Adaptive {
         }
     }
 
-    /// Starts a check at every horizon where none runs, on this pass's `published` predictions
-    /// and current `levels`.
+    /// Starts a check at every horizon where none runs, on this pass's `published` predictions,
+    /// current `levels` and the model's base levels at each horizon, `bases`.
     pub fn start(
         &mut self,
         published: &[[Option<Prediction>; N_TARGETS]; N_HORIZONS],
         levels: &[i64; N_TARGETS],
+        bases: &[[i64; N_TARGETS]; N_HORIZONS],
     ) {
         let active = levels
             .get(Target::Cpu.index())
             .is_some_and(|&c| c >= ACTIVE_CPU_PERMILLE);
-        for ((check, per_target), &h) in self.checks.iter_mut().zip(published).zip(&HORIZONS) {
+        let per_horizon = published.iter().zip(bases).zip(&HORIZONS);
+        for (check, ((per_target, bases), &h)) in self.checks.iter_mut().zip(per_horizon) {
             if check.left > 0 || per_target.iter().all(Option::is_none) {
                 continue;
             }
@@ -259,9 +322,20 @@ impl Adaptive {
                 active,
                 ..Check::IDLE
             };
-            for (t, (at, p)) in (0..N_TARGETS).zip(next.at.iter_mut().zip(per_target)) {
+            let per_target = next
+                .at
+                .iter_mut()
+                .zip(per_target)
+                .zip(levels.iter().zip(bases));
+            for (t, ((at, p), (&current, &base))) in (0..N_TARGETS).zip(per_target) {
                 if let Some(p) = p {
-                    *at = [p.forest, p.forest_lo, p.forest_hi].map(sat_i32);
+                    *at = Started {
+                        forecast: sat_i32(p.forest),
+                        lo: sat_i32(p.forest_lo),
+                        hi: sat_i32(p.forest_hi),
+                        current: sat_i32(current),
+                        base: sat_i32(base),
+                    };
                     next.has |= 1 << t;
                 }
             }
@@ -306,18 +380,22 @@ mod tests {
         raw: [[Option<Prediction>; N_TARGETS]; N_HORIZONS],
         level: impl Fn(usize) -> u32,
     ) -> f64 {
-        let mut a = Adaptive::new();
+        let (mut a, mut scores) = (Adaptive::new(), Scores::default());
         let (mut held, mut scored) = (0, 0);
         let mut pending: std::vec::Vec<(usize, i64, i64)> = std::vec::Vec::new();
         for pass in 0..passes {
-            a.observe(&cpu(level(pass)));
+            a.observe(&cpu(level(pass)), &mut scores);
             let mut published = raw;
             a.apply(&mut published);
             let p = published[0][Target::Cpu.index()].unwrap();
             if a.checks[0].left == 0 {
                 pending.push((pass, p.forest_lo, p.forest_hi));
             }
-            a.start(&published, &[500; N_TARGETS]);
+            a.start(
+                &published,
+                &[500; N_TARGETS],
+                &[[500; N_TARGETS]; N_HORIZONS],
+            );
             if let Some(&(at, lo, hi)) = pending.first() {
                 if pass == at + HORIZON {
                     let mean =
@@ -356,15 +434,15 @@ mod tests {
 
     #[test]
     fn an_exact_forecast_keeps_its_band_and_never_moves_inside_the_forecast() {
-        let mut a = Adaptive::new();
+        let (mut a, mut scores) = (Adaptive::new(), Scores::default());
         let raw = band(300, 250, 350);
         for _ in 0..1000 {
-            a.observe(&cpu(300));
+            a.observe(&cpu(300), &mut scores);
             let mut p = raw;
             a.apply(&mut p);
             let p = p[1][Target::Cpu.index()].unwrap();
             assert!(p.forest_lo <= 300 && 300 <= p.forest_hi, "{p:?}");
-            a.start(&raw, &[300; N_TARGETS]);
+            a.start(&raw, &[300; N_TARGETS], &[[300; N_TARGETS]; N_HORIZONS]);
         }
         // Every outcome hit: the band closed on the forecast.
         let mut p = raw;
@@ -375,29 +453,35 @@ mod tests {
 
     #[test]
     fn a_sleepers_checks_leave_its_band_alone() {
-        let mut a = Adaptive::new();
+        let (mut a, mut scores) = (Adaptive::new(), Scores::default());
         let raw = band(0, 0, 80);
         for _ in 0..1000 {
-            a.observe(&cpu(0));
-            a.start(&raw, &[0; N_TARGETS]);
+            a.observe(&cpu(0), &mut scores);
+            a.start(&raw, &[0; N_TARGETS], &[[0; N_TARGETS]; N_HORIZONS]);
         }
         assert_eq!(a, {
             let mut fresh = Adaptive::new();
             fresh.checks = a.checks;
             fresh
         });
-        // One busy check moves it.
-        a.start(&raw, &[0; N_TARGETS]);
+        assert_eq!(scores, Scores::default());
+        // One busy check moves it, and is the first live score.
+        a.start(&raw, &[0; N_TARGETS], &[[0; N_TARGETS]; N_HORIZONS]);
         for _ in 0..HORIZONS[1] {
-            a.observe(&cpu(200));
+            a.observe(&cpu(200), &mut scores);
         }
         assert_ne!(a.ends[0][Target::Cpu.index()], Ends::NEW);
+        // The check running since the sleeper's last pass held four idle slots and a busy one: a
+        // mean of 40, inside [0, 80], 40 from every forecast of 0.
+        let live = scores[0][Target::Cpu.index()];
+        assert_eq!((live.scored, live.covered, live.err_published), (1, 1, 40));
+        assert_eq!((live.err_persistence, live.err_base), (40, 40));
     }
 
     #[test]
     fn each_horizon_scores_after_its_own_number_of_slots() {
-        let mut a = Adaptive::new();
-        a.start(&band(0, 0, 0), &[0; N_TARGETS]);
+        let (mut a, mut scores) = (Adaptive::new(), Scores::default());
+        a.start(&band(0, 0, 0), &[0; N_TARGETS], &[[0; N_TARGETS]; N_HORIZONS]);
         for &h in &HORIZONS {
             assert_eq!(
                 usize::from(a.checks[HORIZONS.iter().position(|&x| x == h).unwrap()].left),
@@ -405,7 +489,7 @@ mod tests {
             );
         }
         for _ in 0..HORIZON {
-            a.observe(&cpu(900));
+            a.observe(&cpu(900), &mut scores);
         }
         assert_eq!(a.checks[0].left, 0);
         assert!(a.ends[0][Target::Cpu.index()].hi > 0);
@@ -418,8 +502,17 @@ mod tests {
         let mut e = Ends::NEW;
         for i in 0..200 {
             let y = if i % 2 == 0 { i64::MAX } else { i64::MIN };
-            e.score(y, [i32::MIN, i32::MAX, i32::MIN]);
-            e.score(y, [0, i32::MIN, i32::MAX]);
+            let at = |forecast, lo, hi| Started {
+                forecast,
+                lo,
+                hi,
+                ..Started::default()
+            };
+            e.score(y, &at(i32::MIN, i32::MAX, i32::MIN));
+            e.score(y, &at(0, i32::MIN, i32::MAX));
+            let mut live = Score::default();
+            live.add(y, &at(i32::MIN, i32::MAX, i32::MIN));
+            assert!(live.err_published > 0);
         }
         let p = e.apply(Prediction {
             forest: i64::MAX,
@@ -431,7 +524,7 @@ mod tests {
     }
 
     #[test]
-    fn state_is_288_bytes() {
-        assert_eq!(size_of::<Adaptive>(), 288);
+    fn state_is_352_bytes() {
+        assert_eq!(size_of::<Adaptive>(), 352);
     }
 }

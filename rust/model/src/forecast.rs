@@ -26,7 +26,7 @@
 //! A new model starts every record afresh ([`Forecast::model_changed`]): its forest has no record
 //! yet and its predictions are not the old model's. No floats, no allocation, no panics.
 
-use super::adapt::Adaptive;
+use super::adapt::{Adaptive, Scores};
 use super::blend::{publish_all, Blend};
 use super::blob::ModelRef;
 pub use super::blob::Predictions;
@@ -72,6 +72,7 @@ pub enum Work {
 ///
 /// ```
 /// # #[cfg(feature = "std")] {
+/// use procperf_model::adapt::Scores;
 /// use procperf_model::blob::parse;
 /// use procperf_model::forecast::{Forecast, Work};
 /// use procperf_model::history::{History, HISTORY_LEN};
@@ -81,10 +82,11 @@ pub enum Work {
 /// let bytes = random_model(1, 8, 4).quantize().unwrap().to_checked_bytes().unwrap();
 /// let model = parse(&bytes).unwrap();
 /// let (mut history, mut forecast) = (History::new(), Forecast::new());
+/// let mut scores = Scores::default(); // the host's live scores
 /// let idle = RawSample { interval_ns: 1_000_000_000, age_ms: 5_000, ..Default::default() };
 /// for pass in 0..HISTORY_LEN + 2 {
 ///     history.push(&idle);
-///     let work = forecast.update(&history, &model);
+///     let work = forecast.update(&history, &model, &mut scores);
 ///     if pass + 1 < HISTORY_LEN {
 ///         assert_eq!(work, Work::Waiting);
 ///         assert!(forecast.published().is_none());
@@ -92,7 +94,7 @@ pub enum Work {
 /// }
 /// // Ten idle passes in: the window is still, the features need only the age refreshed.
 /// history.push(&idle);
-/// assert!(matches!(forecast.update(&history, &model), Work::Refreshed { .. }));
+/// assert!(matches!(forecast.update(&history, &model, &mut scores), Work::Refreshed { .. }));
 /// assert!(forecast.published().is_some());
 /// # }
 /// ```
@@ -149,10 +151,11 @@ impl Forecast {
         self.adaptive = Adaptive::new();
     }
 
-    /// One pass, after the pass's sample was pushed into `history`: the kernel's path.
-    pub fn update(&mut self, history: &History, model: &ModelRef<'_>) -> Work {
+    /// One pass, after the pass's sample was pushed into `history`: the kernel's path. Checks
+    /// this pass completes are added to the host's live `scores`.
+    pub fn update(&mut self, history: &History, model: &ModelRef<'_>, scores: &mut Scores) -> Work {
         if let Some(newest) = history.newest() {
-            self.adaptive.observe(newest);
+            self.adaptive.observe(newest, scores);
         }
         if self.raw.is_some() && history.is_still() {
             if let Some(newest) = history.newest() {
@@ -192,16 +195,17 @@ impl Forecast {
     /// One pass from a row's precomputed parts: the window's `newest` slot, `levels` (current),
     /// `outcome` (of the forecasts `HORIZON` passes ago) and `inputs`; `predict` evaluates the
     /// model, and is called only if the inputs differ from the last evaluation's. Returns whether
-    /// it was called.
+    /// it was called. Checks completed are added to `scores`, as [`Self::update`] does.
     pub fn step(
         &mut self,
         newest: &Slot,
         levels: [i64; N_TARGETS],
         outcome: [i64; N_TARGETS],
         inputs: Inputs,
+        scores: &mut Scores,
         predict: impl FnOnce(&Inputs) -> AllPredictions,
     ) -> bool {
-        self.adaptive.observe(newest);
+        self.adaptive.observe(newest, scores);
         self.evaluate(levels, outcome, inputs, predict)
     }
 
@@ -236,7 +240,8 @@ impl Forecast {
         bases: [i64; N_TARGETS],
         raw: Predictions,
     ) -> Predictions {
-        self.adaptive.observe(newest);
+        // Live scores are the kernel's; a replay of one horizon's float forecasts has none.
+        self.adaptive.observe(newest, &mut Scores::default());
         self.levels = levels;
         self.outcome = outcome;
         let mut all = [[None; N_TARGETS]; N_HORIZONS];
@@ -262,7 +267,7 @@ impl Forecast {
                 &raw[0],
             );
             self.adaptive.apply(&mut out);
-            self.adaptive.start(&out, &self.levels);
+            self.adaptive.start(&out, &self.levels, &self.inputs.bases);
             out
         });
     }
@@ -316,15 +321,16 @@ mod tests {
         // The same passes with no shortcut: features from the window and an evaluation every time.
         let (mut h, mut blends) = (History::new(), [Blend::new(); N_TARGETS]);
         let mut adaptive = Adaptive::new();
+        let (mut scores, mut replayed) = (Scores::default(), Scores::default());
         let mut refreshed = 0;
         let (mut hs, mut fs) = (History::new(), Forecast::new());
         for (i, s) in samples.iter().enumerate() {
             h.push(s);
             hs.push(s);
-            if let Work::Refreshed { .. } = fs.update(&hs, &model) {
+            if let Work::Refreshed { .. } = fs.update(&hs, &model, &mut scores) {
                 refreshed += 1;
             }
-            adaptive.observe(h.newest().unwrap());
+            adaptive.observe(h.newest().unwrap(), &mut replayed);
             let Some(w) = h.window() else {
                 assert!(fs.published().is_none(), "pass {i}");
                 continue;
@@ -338,8 +344,9 @@ mod tests {
             let long = model.predict_all(1, &x, &model.base_levels(1, &past));
             let mut want = [want, long];
             adaptive.apply(&mut want);
-            adaptive.start(&want, &levels);
+            adaptive.start(&want, &levels, &[bases, model.base_levels(1, &past)]);
             assert_eq!(fs.published(), Some(&want), "pass {i}");
+            assert_eq!(scores, replayed, "pass {i}");
         }
         assert!(refreshed > 20, "the still path ran only {refreshed} times");
     }
@@ -357,15 +364,19 @@ mod tests {
         let (a, b) = (parse(&a).unwrap(), parse(&b).unwrap());
         let samples: Vec<RawSample> = (0..60).map(sample).collect();
         let (mut h, mut f) = (History::new(), Forecast::new());
+        let mut live = Scores::default();
         for s in &samples[..40] {
             h.push(s);
-            f.update(&h, &a);
+            f.update(&h, &a, &mut live);
         }
         f.model_changed();
         h.push(&samples[40]);
         // Idle since pass 20, so still: but nothing of `a` may be reused.
         assert!(h.is_still());
-        assert_eq!(f.update(&h, &b), Work::Computed { evaluated: true });
+        assert_eq!(
+            f.update(&h, &b, &mut live),
+            Work::Computed { evaluated: true }
+        );
         // Nothing scored under `b` yet: its forest's forecasts are published unblended.
         let raw = b.predict_history(0, &h).unwrap();
         for (p, r) in f.published().unwrap()[0].iter().zip(raw) {
@@ -374,12 +385,12 @@ mod tests {
         // And from then on, exactly what a fresh forecast of the same history under `b` publishes.
         // (The same history: its long memory reaches back before pass 40.)
         let (mut g, mut h2) = (Forecast::new(), h.clone());
-        g.update(&h2, &b);
+        g.update(&h2, &b, &mut live);
         for s in &samples[41..] {
             h.push(s);
             h2.push(s);
-            f.update(&h, &b);
-            g.update(&h2, &b);
+            f.update(&h, &b, &mut live);
+            g.update(&h2, &b, &mut live);
             assert_eq!(f.published(), g.published());
         }
     }
@@ -397,15 +408,44 @@ mod tests {
             [[Some(crate::blob::Prediction::default()); N_TARGETS]; N_HORIZONS]
         };
         let s = Slot::default();
-        assert!(f.step(&s, [5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
-        assert!(!f.step(&s, [5; N_TARGETS], [5; N_TARGETS], inputs, &mut predict));
+        let mut live = Scores::default();
+        assert!(f.step(
+            &s,
+            [5; N_TARGETS],
+            [5; N_TARGETS],
+            inputs,
+            &mut live,
+            &mut predict
+        ));
+        assert!(!f.step(
+            &s,
+            [5; N_TARGETS],
+            [5; N_TARGETS],
+            inputs,
+            &mut live,
+            &mut predict
+        ));
         let changed = Inputs {
             bases: [[6; N_TARGETS]; N_HORIZONS],
             ..inputs
         };
-        assert!(f.step(&s, [5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));
+        assert!(f.step(
+            &s,
+            [5; N_TARGETS],
+            [5; N_TARGETS],
+            changed,
+            &mut live,
+            &mut predict
+        ));
         f.model_changed();
-        assert!(f.step(&s, [5; N_TARGETS], [5; N_TARGETS], changed, &mut predict));
+        assert!(f.step(
+            &s,
+            [5; N_TARGETS],
+            [5; N_TARGETS],
+            changed,
+            &mut live,
+            &mut predict
+        ));
         assert_eq!(calls, 3);
     }
 }
