@@ -224,8 +224,8 @@ impl Default for Adaptive {
 /// use procperf_model::history::Slot;
 /// use procperf_model::schema::{Target, HORIZON, N_HORIZONS, N_TARGETS};
 ///
-/// // A process at 500 ‰ CPU that the model forecasts at 100 ‰ with a band of ±50: every check
-/// // misses the upper end, and the band grows until it holds the outcomes.
+/// // A process at 500 ‰ CPU that the model forecasts at 100 ‰ with a band of ±50: the first
+/// // checks miss the upper end, and the band grows until it holds most outcomes.
 /// let busy = Slot { interval_us: 1_000_000, cpu_user_us: 500_000, ..Default::default() };
 /// let model = Prediction { forest: 100, forest_lo: 50, forest_hi: 150, ..Default::default() };
 /// let mut raw = [[None; N_TARGETS]; N_HORIZONS];
@@ -239,8 +239,9 @@ impl Default for Adaptive {
 ///     a.start(&published, &[500; N_TARGETS], &[[500; N_TARGETS]; N_HORIZONS]);
 /// }
 /// let cpu = published[0][Target::Cpu.index()].unwrap();
-/// // The upper end is missed until it holds 500; the lower one, never missed, closes on the forecast.
-/// assert!(cpu.forest_hi >= 500, "{}", cpu.forest_hi);
+/// // The upper end moves out to the outcomes (and then about them: missed by a fifth, as the
+/// // lower one, never missed, has closed on the forecast).
+/// assert!(cpu.forest_hi >= 400, "{}", cpu.forest_hi);
 /// assert_eq!((cpu.forest, cpu.forest_lo), (100, 100));
 /// // Every check scored is in the host's live scores: the early ones missed.
 /// let live = scores[0][Target::Cpu.index()];
