@@ -16,11 +16,11 @@ are busy, or if a published forecast is clearly behind the better of persistence
 
 `make accuracy` runs it after the held-out test, on the release kernel.
 """
-import os, random, subprocess, sys, time
+import os, random, subprocess, sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from guest import Tap, load_module  # noqa: E402
-from forecasts import TARGETS, Snapshots, bootstrap, ewma_alphas, score  # noqa: E402
+from forecasts import TARGETS, bootstrap, ewma_alphas, run_mix, score  # noqa: E402
 
 SECONDS = int(os.environ.get("PP_APPS_SECONDS", "420"))
 # Seed 5's regimes (scripts/workloads/mixlib.py): quiet to 53 s, then busy and normal stretches.
@@ -34,33 +34,8 @@ load_module(tap, interval_ms=1000)
 repo = os.environ.get("PP_REPO", ".")
 alphas = ewma_alphas(repo)
 
-mixer = os.path.join(repo, "scripts/workloads/apps-mix")
-subprocess.run(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", "/dev/vda"], check=True)
-os.makedirs("/tmp/vda", exist_ok=True)
-subprocess.run(["mount", "-t", "ext4", "/dev/vda", "/tmp/vda"], check=True)
 subprocess.run(["ip", "link", "set", "lo", "up"])
-env = dict(os.environ, PP_SCRATCH="/tmp/vda")
-prep = subprocess.run([mixer, "--prepare-only"], env=env, capture_output=True, text=True)
-tap.check("apps mix prepares its inputs", prep.returncode == 0, prep.stderr[-2000:])
-mix = subprocess.Popen([mixer, str(SECONDS), "--seed", SEED], env=env, stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True)
-snap = Snapshots()
-start = time.time()
-deadline = start + SECONDS + max(HORIZONS) + 3
-while time.time() < deadline:
-    snap.poll()
-    if mix.poll() is not None and time.time() < start + SECONDS - 5:
-        break  # the mix died early: what follows would score an idle machine
-    time.sleep(0.25)
-ran = time.time() - start
-try:
-    out, err = mix.communicate(timeout=120)
-except subprocess.TimeoutExpired:
-    mix.kill()
-    out, err = mix.communicate()
-tap.check(f"apps mix ran its {SECONDS} s to the end (exit {mix.returncode} after {ran:.0f} s)",
-          mix.returncode == 0 and ran >= SECONDS - 5, err[-2000:])
-subprocess.run(["umount", "/tmp/vda"])
+snap, out = run_mix(tap, os.path.join(repo, "scripts/workloads/apps-mix"), SECONDS, SEED, max(HORIZONS) + 3)
 phases = [line for line in out.splitlines() if line[:1] == " "]
 print(f"# {len(phases)} phases; programs seen: "
       + ", ".join(sorted({c for c in snap.comms.values() if c in

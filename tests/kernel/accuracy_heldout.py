@@ -26,11 +26,11 @@ than 1.25x behind the better naive one fails (a broken path); the goals (CPU and
 0.70x the better of persistence and EWMA, RSS at most 0.80x persistence, 80 % bands covering
 75-85 %) are checked from STRICT_SECONDS on and reported as TODO below.
 """
-import os, random, subprocess, sys, time
+import os, random, sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from guest import Tap, accuracy, load_module  # noqa: E402
-from forecasts import Snapshots, bootstrap, ewma_alphas, score  # noqa: E402
+from forecasts import bootstrap, ewma_alphas, run_mix, score  # noqa: E402
 
 SECONDS = int(os.environ.get("PP_HELDOUT_SECONDS", "200"))
 # Seed 3's regime schedule (scripts/workloads/mixlib.py) is quiet 0-67 s, busy 67-149 s, quiet
@@ -52,34 +52,15 @@ repo = os.environ.get("PP_REPO", ".")
 alphas = ewma_alphas(repo)
 alpha = alphas[("cpu", H)]
 
-# As scripts/workloads/record runs a mix: everything it writes on a fresh ext4 on the scratch disk.
-mixer = os.path.join(repo, "scripts/workloads/heldout-mix")
-subprocess.run(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", "/dev/vda"], check=True)
-os.makedirs("/tmp/vda", exist_ok=True)
-subprocess.run(["mount", "-t", "ext4", "/dev/vda", "/tmp/vda"], check=True)
-env = dict(os.environ, PP_SCRATCH="/tmp/vda", PP_DROP_CACHES="1")
-prep = subprocess.run([mixer, "--prepare-only"], env=env, capture_output=True, text=True)
-tap.check("held-out mix prepares its inputs", prep.returncode == 0, prep.stderr[-2000:])
-mix = subprocess.Popen([mixer, str(SECONDS), "--seed", SEED], env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
-snap = Snapshots()  # every target at every horizon
-start = time.time()
-deadline = start + SECONDS + H_LONG + 3
-while time.time() < deadline:
-    snap.poll()
-    live = accuracy()  # the module's own scores, as of the last snapshot
-    if mix.poll() is not None and time.time() < start + SECONDS - 5:
-        break  # the mix died early: what follows would score an idle machine
-    time.sleep(0.25)
-ran = time.time() - start
-try:  # the mix stops its roles and removes its files after its deadline
-    _, err = mix.communicate(timeout=120)
-except subprocess.TimeoutExpired:
-    mix.kill()
-    _, err = mix.communicate()
-tap.check(f"held-out mix ran its {SECONDS} s to the end (exit {mix.returncode} after {ran:.0f} s)",
-          mix.returncode == 0 and ran >= SECONDS - 5, err[-2000:])
-subprocess.run(["umount", "/tmp/vda"])
+live = {}  # the module's own scores, as of the last snapshot
+
+
+def read_live():
+    live.update(accuracy())
+
+
+snap, _ = run_mix(tap, os.path.join(repo, "scripts/workloads/heldout-mix"), SECONDS, SEED, H_LONG + 3,
+                  env={"PP_DROP_CACHES": "1"}, each_poll=read_live)
 # pid -> {t_ms: (current, linear, forest, lo, hi)} for CPU at 5 intervals
 cols = ("cpu_current", f"cpu_linear_{H}", f"cpu_forest_{H}", f"cpu_lo_{H}", f"cpu_hi_{H}")
 series = {pid: {t: tuple(row[c] for c in cols) for t, row in by_t.items()} for pid, by_t in snap.rows.items()}

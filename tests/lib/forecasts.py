@@ -12,6 +12,8 @@ are scored.
 import json
 import math
 import os
+import subprocess
+import time
 
 from guest import DEBUGFS, read
 
@@ -43,6 +45,45 @@ class Snapshots:
             self.rows.setdefault(pid, {})[t] = {n: int(v) for n, v in zip(names[3:], f[3:])}
             self.comms[pid] = f[2]
             self.passes.add(t)
+
+
+def run_mix(tap, mixer, seconds, seed, tail, env=None, each_poll=None):
+    """Runs a workload mix (scripts/workloads/*-mix) for `seconds` as scripts/workloads/record
+    does, with everything it writes on a fresh ext4 on the scratch disk, snapshotting
+    predictions.csv 4 times a pass until `tail` seconds after it ends (so the last forecasts have
+    their outcomes); `each_poll()` runs after every snapshot. Checks that it prepared and ran to
+    the end; returns the snapshots and the mix's output."""
+    name = os.path.basename(mixer)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-E", "lazy_itable_init=0,lazy_journal_init=0", "/dev/vda"], check=True)
+    os.makedirs("/tmp/vda", exist_ok=True)
+    subprocess.run(["mount", "-t", "ext4", "/dev/vda", "/tmp/vda"], check=True)
+    env = dict(os.environ, PP_SCRATCH="/tmp/vda", **(env or {}))
+    prep = subprocess.run([mixer, "--prepare-only"], env=env, capture_output=True, text=True)
+    tap.check(f"{name} prepares its inputs", prep.returncode == 0, prep.stderr[-2000:])
+    # The phase log goes to a file: a pipe read only at the end could fill and stall the mix.
+    log = open(f"/tmp/{name}.log", "w+")
+    mix = subprocess.Popen([mixer, str(seconds), "--seed", str(seed)], env=env, stdout=log,
+                           stderr=subprocess.PIPE, text=True)
+    snap = Snapshots()
+    start = time.time()
+    while time.time() < start + seconds + tail:
+        snap.poll()
+        if each_poll:
+            each_poll()
+        if mix.poll() is not None and time.time() < start + seconds - 5:
+            break  # the mix died early: what follows would score an idle machine
+        time.sleep(0.25)
+    ran = time.time() - start
+    try:  # the mix stops its roles and removes its files after its deadline
+        _, err = mix.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        mix.kill()
+        _, err = mix.communicate()
+    tap.check(f"{name} ran its {seconds} s to the end (exit {mix.returncode} after {ran:.0f} s)",
+              mix.returncode == 0 and ran >= seconds - 5, err[-2000:])
+    subprocess.run(["umount", "/tmp/vda"])
+    log.seek(0)
+    return snap, log.read()
 
 
 def rate(level):

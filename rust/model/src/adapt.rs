@@ -482,7 +482,11 @@ mod tests {
     #[test]
     fn each_horizon_scores_after_its_own_number_of_slots() {
         let (mut a, mut scores) = (Adaptive::new(), Scores::default());
-        a.start(&band(0, 0, 0), &[0; N_TARGETS], &[[0; N_TARGETS]; N_HORIZONS]);
+        a.start(
+            &band(0, 0, 0),
+            &[0; N_TARGETS],
+            &[[0; N_TARGETS]; N_HORIZONS],
+        );
         for &h in &HORIZONS {
             assert_eq!(
                 usize::from(a.checks[HORIZONS.iter().position(|&x| x == h).unwrap()].left),

@@ -407,45 +407,26 @@ mod tests {
             calls += 1;
             [[Some(crate::blob::Prediction::default()); N_TARGETS]; N_HORIZONS]
         };
-        let s = Slot::default();
-        let mut live = Scores::default();
-        assert!(f.step(
-            &s,
-            [5; N_TARGETS],
-            [5; N_TARGETS],
-            inputs,
-            &mut live,
-            &mut predict
-        ));
-        assert!(!f.step(
-            &s,
-            [5; N_TARGETS],
-            [5; N_TARGETS],
-            inputs,
-            &mut live,
-            &mut predict
-        ));
+        let (s, mut live) = (Slot::default(), Scores::default());
+        let mut step = |f: &mut Forecast, inputs| {
+            f.step(
+                &s,
+                [5; N_TARGETS],
+                [5; N_TARGETS],
+                inputs,
+                &mut live,
+                &mut predict,
+            )
+        };
+        assert!(step(&mut f, inputs));
+        assert!(!step(&mut f, inputs));
         let changed = Inputs {
             bases: [[6; N_TARGETS]; N_HORIZONS],
             ..inputs
         };
-        assert!(f.step(
-            &s,
-            [5; N_TARGETS],
-            [5; N_TARGETS],
-            changed,
-            &mut live,
-            &mut predict
-        ));
+        assert!(step(&mut f, changed));
         f.model_changed();
-        assert!(f.step(
-            &s,
-            [5; N_TARGETS],
-            [5; N_TARGETS],
-            changed,
-            &mut live,
-            &mut predict
-        ));
+        assert!(step(&mut f, changed));
         assert_eq!(calls, 3);
     }
 }
