@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use procperf_model::blob::{ModelRef, TargetModelRef};
-use procperf_model::schema::{Target, FEATURE_NAMES, N_FEATURES};
+use procperf_model::schema::{Target, FEATURE_NAMES, HORIZONS, N_FEATURES, N_HORIZONS};
 use procperf_model::target::display_milli;
 
 use crate::commands;
@@ -131,6 +131,8 @@ fn model_files(path: &Path) -> Result<ModelFiles> {
 /// One target's fixed-point forecasts for every scored row, as levels in target units.
 struct Forecasts {
     target: Target,
+    /// Index into `HORIZONS`.
+    horizon: usize,
     truth: Vec<f64>,
     linear: Vec<f64>,
     forest: Vec<f64>,
@@ -145,10 +147,11 @@ fn forecasts(blob: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecasts> {
     Target::ALL
         .into_iter()
         .filter_map(|target| {
-            let p = commands::target_column(&rows, 0, target)?;
+            let p = commands::target_column(&rows, ds.horizon, target)?;
             let col = |k: usize| p.iter().map(|r| r[k] as f64).collect();
             Some(Forecasts {
                 target,
+                horizon: ds.horizon,
                 truth: (0..ds.len()).map(|i| ds.truth_level(i, target)).collect(),
                 linear: col(0),
                 forest: col(1),
@@ -159,22 +162,28 @@ fn forecasts(blob: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecasts> {
         .collect()
 }
 
-/// How a target is shown: names, display units and axis coordinates.
+/// How a target's forecasts at one horizon (index into `HORIZONS`) are shown: names, display
+/// units and axis coordinates.
 #[derive(Clone, Copy)]
-struct View(Target);
+struct View(Target, usize);
 
 impl View {
-    fn title(self) -> &'static str {
-        match self.0 {
+    fn title(self) -> String {
+        let name = match self.0 {
             Target::Cpu => "CPU",
             Target::Rss => "RSS",
             Target::Disk => "Disk I/O",
             Target::Net => "Network I/O",
-        }
+        };
+        format!("{name}, {} intervals ahead", HORIZONS[self.1])
     }
 
-    fn id(self) -> &'static str {
-        self.0.name()
+    /// The section's anchor: the target's name, with the horizon after the first.
+    fn id(self) -> String {
+        match self.1 {
+            0 => self.0.name().to_owned(),
+            h => format!("{}-{}", self.0.name(), HORIZONS[h]),
+        }
     }
 
     /// Level in display units (%CPU, MiB, KiB/s), through the model crate's conversion.
@@ -354,31 +363,43 @@ pub fn render(model: &Path, data: &Path, quiet: bool) -> Result<Page> {
     if fc.is_empty() {
         bail!("{}: the blob has no target", files.blob.display());
     }
-    let active: Vec<bool> = (0..ds.len()).map(|i| ds.is_active(i)).collect();
-
     let mut body = String::new();
     let mut toc = vec![TocEntry::new("overview", "Overview")];
     body.push_str(&overview(&files, &blob, &summary, &scores, data));
-    for f in &fc {
-        let v = View(f.target);
-        let s = scores
-            .iter()
-            .find(|s| s.target == f.target.name() && s.horizon == procperf_model::schema::HORIZON)
-            .context("eval scores every target of the blob")?;
-        let tm = blob.target(0, f.target).context("target present")?;
-        body.push_str(&target_section(v, f, s, tm, &ds, &active)?);
-        let mut entry = TocEntry::new(v.id(), v.title());
-        for (part, title) in [
-            ("errors", "errors"),
-            ("scatter", "predicted vs actual"),
-            ("residuals", "residuals and coverage"),
-            ("series", "busiest processes"),
-        ] {
-            entry
-                .parts
-                .push((format!("{}-{part}", v.id()), title.into()));
+    // Every horizon the blob has that the capture is long enough to score.
+    let mut longer = Vec::new();
+    for h in 1..N_HORIZONS {
+        if blob.has_horizon(h) {
+            let (_, ds_h) = commands::load(data, true, h, quiet)?;
+            if !ds_h.is_empty() {
+                let fc_h = forecasts(&blob, &ds_h);
+                longer.push((ds_h, fc_h));
+            }
         }
-        toc.push(entry);
+    }
+    for (ds_h, fc_h) in std::iter::once((&ds, &fc)).chain(longer.iter().map(|(d, f)| (d, f))) {
+        let active: Vec<bool> = (0..ds_h.len()).map(|i| ds_h.is_active(i)).collect();
+        for f in fc_h {
+            let v = View(f.target, f.horizon);
+            let s = scores
+                .iter()
+                .find(|s| s.target == f.target.name() && s.horizon == HORIZONS[f.horizon])
+                .context("eval scores every target at every horizon it has rows for")?;
+            let tm = blob.target(f.horizon, f.target).context("target present")?;
+            body.push_str(&target_section(v, f, s, tm, ds_h, &active)?);
+            let mut entry = TocEntry::new(&v.id(), &v.title());
+            for (part, title) in [
+                ("errors", "errors"),
+                ("scatter", "predicted vs actual"),
+                ("residuals", "residuals and coverage"),
+                ("series", "busiest processes"),
+            ] {
+                entry
+                    .parts
+                    .push((format!("{}-{part}", v.id()), title.into()));
+            }
+            toc.push(entry);
+        }
     }
     toc.push(TocEntry::new("features", "Features"));
     body.push_str(&features_section(&fc, &blob, &files, &ds)?);
@@ -567,7 +588,7 @@ fn overview(
         facts.push((
             "schema",
             format!(
-                "<code>{}</code>, {} features, horizons {:?} intervals (this report: the first)",
+                "<code>{}</code>, {} features, horizons {:?} intervals",
                 esc(&m.schema_id),
                 m.n_features,
                 m.horizons
@@ -623,17 +644,25 @@ fn overview(
         esc(blob.metadata())
     );
     s.push_str("<h3>Headline: MAE on active rows relative to the baselines</h3>\n");
-    s.push_str("<table><thead><tr><th>target</th><th>forest / persistence</th><th>linear / persistence</th><th>forest / EWMA</th><th>linear / EWMA</th><th>forest coverage, active</th></tr></thead><tbody>\n");
+    s.push_str("<table><thead><tr><th>target</th><th>intervals ahead</th><th>forest / persistence</th><th>linear / persistence</th><th>forest / EWMA</th><th>linear / EWMA</th><th>forest coverage, active</th></tr></thead><tbody>\n");
     for t in scores {
+        let anchor = match (
+            Target::ALL.into_iter().find(|x| x.name() == t.target),
+            HORIZONS.iter().position(|&h| h == t.horizon),
+        ) {
+            (Some(target), Some(h)) => View(target, h).id(),
+            _ => esc(&t.target),
+        };
         let _ = writeln!(
             s,
-            "<tr><td><a href=\"#{0}\">{0}</a></td>{1}{2}{3}{4}<td>{5}</td></tr>",
+            "<tr><td><a href=\"#{anchor}\">{0}</a></td><td>{h}</td>{1}{2}{3}{4}<td>{5}</td></tr>",
             esc(&t.target),
             ratio_cell(t, "forest", "persistence"),
             ratio_cell(t, "linear", "persistence"),
             ratio_cell(t, "forest", "ewma"),
             ratio_cell(t, "linear", "ewma"),
             pct(t.model("forest").and_then(|m| m.coverage_active)),
+            h = t.horizon,
         );
     }
     s.push_str("</tbody></table>\n<p class=\"note\">Below 1 beats the baseline. Small figures: 95 % bootstrap interval, whole processes resampled; \
@@ -1008,7 +1037,7 @@ fn features_section(
     );
     let sd = feature_sd(ds);
     for f in fc {
-        let v = View(f.target);
+        let v = View(f.target, 0);
         let (div, unit) = v.error_unit();
         let id = v.id();
         let _ = write!(
@@ -1151,7 +1180,7 @@ fn preprocessing_section(fc: &[Forecasts], files: &ModelFiles) -> String {
         out.push_str("<p class=\"note\">No metrics.json beside the blob: the fit's preprocessing is unknown.</p>\n");
     }
     for f in fc {
-        let v = View(f.target);
+        let v = View(f.target, 0);
         let Some(d) = details_of(files, f.target) else {
             continue;
         };
@@ -1270,13 +1299,13 @@ mod tests {
 
     #[test]
     fn display_units_go_through_the_model_crate() {
-        assert_eq!(View(Target::Cpu).display(255.0), 25.5);
-        assert_eq!(View(Target::Rss).display(1536.0), 1.5);
+        assert_eq!(View(Target::Cpu, 0).display(255.0), 25.5);
+        assert_eq!(View(Target::Rss, 0).display(1536.0), 1.5);
         // 2^20 B/s = 1024 KiB/s: three decades above 1 KiB/s; 1 MiB of RSS: decade 0.
-        assert!((View(Target::Disk).coord(20.0 * 256.0) - 1024f64.log10()).abs() < 1e-9);
-        assert!((View(Target::Rss).coord(1023.0)).abs() < 1e-9);
-        assert_eq!(View(Target::Net).coord_tick(3.0), "1000");
-        assert_eq!(View(Target::Net).coord_tick(-3.0), "0");
+        assert!((View(Target::Disk, 0).coord(20.0 * 256.0) - 1024f64.log10()).abs() < 1e-9);
+        assert!((View(Target::Rss, 0).coord(1023.0)).abs() < 1e-9);
+        assert_eq!(View(Target::Net, 0).coord_tick(3.0), "1000");
+        assert_eq!(View(Target::Net, 0).coord_tick(-3.0), "0");
     }
 
     #[test]

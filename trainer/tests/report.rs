@@ -201,12 +201,19 @@ fn report_of_the_reference_heldout_capture_stays_small() {
         true,
     )
     .unwrap();
+    // A page per horizon's worth of sections, each bounded by the scatter downsampling.
+    let horizons = procperf_model::schema::N_HORIZONS;
     assert!(
-        page.html.len() < 3 << 20,
+        page.html.len() < horizons * (3 << 20),
         "{} bytes: scatter downsampling broken?",
         page.html.len()
     );
-    assert!(page.html.matches("<circle").count() <= 8 * 2500);
+    assert!(page.html.matches("<circle").count() <= horizons * 8 * 2500);
+    // Every horizon has its sections.
+    assert!(page.html.contains("id=\"cpu-60-scatter-forest\""));
+    assert!(page
+        .html
+        .contains("<a href=\"#rss-60\">rss</a></td><td>60</td>"));
 }
 
 #[test]
