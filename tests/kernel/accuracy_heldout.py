@@ -92,7 +92,7 @@ for pid, by_t in series.items():
             mine[k] += e
         covered += lo <= truth <= hi
         scored.add((t, pid))
-tap.check(f"enough busy forecasts to score ({n})", n >= 100, err[-2000:])
+tap.check(f"enough busy forecasts to score ({n})", n >= 100)
 if os.path.isdir("/run/out"):  # tests/vm's output directory, kept on the host: the series for offline study
     with open("/run/out/cpu-series.csv.tmp", "w") as out:
         out.write("t_ms,pid,comm,current,linear,forest,lo,hi,scored\n")
