@@ -14,7 +14,11 @@ use std::hint::black_box;
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use procperf_model::adapt::Scores;
 use procperf_model::blend::{publish_all, Blend};
+use procperf_model::forecast::Forecast;
+use procperf_model::history::{History, HISTORY_LEN};
+use procperf_model::sample::RawSample;
 use procperf_model::blob::parse;
 use procperf_model::features::compute;
 use procperf_model::forest::Lanes;
@@ -132,6 +136,26 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         b.iter(|| {
             let outcome = outcome_levels(black_box(&window));
             publish_all(&mut blends, &outcome, &levels, black_box(&levels), &pred)
+        })
+    });
+    // A sleeping process's whole pass (push of an idle sample, then the forecast update on the
+    // still path), the update most of a host's processes get every pass.
+    let mut idle = (History::new(), Forecast::new(), Scores::default());
+    let sample = RawSample {
+        interval_ns: 1_000_000_000,
+        rss_anon_kib: 2048,
+        age_ms: 60_000,
+        ..Default::default()
+    };
+    for _ in 0..4 * HISTORY_LEN {
+        idle.0.push(&sample);
+        idle.1.update(&idle.0, &model, &mut idle.2);
+    }
+    c.bench_function("forecast/still_pass", |b| {
+        b.iter(|| {
+            let (h, f, scores) = &mut idle;
+            h.push(black_box(&sample));
+            f.update(h, &model, scores)
         })
     });
     c.bench_function("blob/parse_32x8", |b| {
