@@ -644,7 +644,7 @@ fn overview(
         esc(blob.metadata())
     );
     s.push_str("<h3>Headline: MAE on active rows relative to the baselines</h3>\n");
-    s.push_str("<table><thead><tr><th>target</th><th>intervals ahead</th><th>forest / persistence</th><th>linear / persistence</th><th>forest / EWMA</th><th>linear / EWMA</th><th>forest coverage, active</th></tr></thead><tbody>\n");
+    s.push_str("<table><thead><tr><th>target</th><th>ahead</th><th>forest / persistence</th><th>linear / persistence</th><th>forest / EWMA</th><th>linear / EWMA</th><th>forest coverage, active</th></tr></thead><tbody>\n");
     for t in scores {
         let anchor = match (
             Target::ALL.into_iter().find(|x| x.name() == t.target),
