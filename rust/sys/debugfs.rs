@@ -72,8 +72,9 @@ pub(crate) trait Stream: Send + Sync + 'static {
 /// Each open file collects its writes in its own buffer (at most `MAX_LEN` bytes; more fails with
 /// -E2BIG). After every write, [`Upload::check`] sees everything received so far and says whether the
 /// upload is complete; a complete upload is applied at once and its error, if any, is what that
-/// `write` returns. Closing a file whose upload is incomplete fails with -EINVAL (from `flush`, so
-/// `close()` reports it) and changes nothing.
+/// `write` returns. Closing the last reference to a file whose upload is incomplete fails with
+/// -EINVAL (from `flush`, so `close()` reports it) and changes nothing; closing a copy of the
+/// descriptor (a forked child's, a `dup`) leaves the upload going.
 pub(crate) trait Upload: Send + Sync + 'static {
     /// Largest upload, bytes.
     const MAX_LEN: usize;
@@ -569,6 +570,12 @@ unsafe extern "C" fn flush_upload<T: Upload>(
     file: *mut bindings::file,
     _id: bindings::fl_owner_t,
 ) -> c_int {
+    // `flush` runs at every close of a descriptor, also of one a forked child inherited (and
+    // closes before it execs) or a `dup`: only the close of the last reference ends the upload.
+    // SAFETY: the VFS passes a live file.
+    if unsafe { super::shim::procperf_file_count(file) } > 1 {
+        return 0;
+    }
     // SAFETY: an open upload file of `T`.
     let state = unsafe { upload_state::<T>(file) };
     let mut up = state.buf.lock();

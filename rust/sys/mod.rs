@@ -43,6 +43,7 @@ mod shim {
         pub(super) fn procperf_set_current_interruptible();
         pub(super) fn procperf_set_current_running();
         pub(super) fn procperf_tracepoint_synchronize_unregister();
+        pub(super) fn procperf_file_count(file: *mut bindings::file) -> core::ffi::c_long;
         pub(super) fn procperf_debugfs_create_file(
             name: *const c_char,
             mode: u16,

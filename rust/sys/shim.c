@@ -5,6 +5,7 @@
  * They are declared for Rust once, in sys/mod.rs.
  */
 #include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/tracepoint.h>
@@ -16,6 +17,7 @@ const char *procperf_kernel_release(void);
 void procperf_set_current_interruptible(void);
 void procperf_set_current_running(void);
 void procperf_tracepoint_synchronize_unregister(void);
+long procperf_file_count(struct file *file);
 struct dentry *procperf_debugfs_create_file(const char *name, umode_t mode, struct dentry *parent,
 					    void *data, const struct file_operations *fops,
 					    bool proxied);
@@ -48,6 +50,11 @@ void procperf_set_current_running(void)
 void procperf_tracepoint_synchronize_unregister(void)
 {
 	tracepoint_synchronize_unregister();
+}
+
+long procperf_file_count(struct file *file)
+{
+	return (long)file_count(file);
 }
 
 /* proxied: debugfs wraps the callbacks to guard against removal (no ->flush); else unproxied. */
