@@ -17,7 +17,8 @@ The guest's splat check covers the rest (KASAN, lockdep, kmemleak). Prints TAP.
 import errno, os, random, struct, subprocess, sys, threading, time, zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
-from guest import Tap, load_module, DEBUGFS, read, write, SamplesReader  # noqa: E402
+import guest  # noqa: E402
+from guest import Tap, close_quietly, load_module, DEBUGFS, read, write, SamplesReader  # noqa: E402
 
 SECONDS = int(os.environ.get("PP_STRESS_SECONDS", "60"))
 tap = Tap()
@@ -46,45 +47,41 @@ def resealed(b):
     return b + struct.pack("<I", zlib.crc32(b))
 
 
-def close_quietly(fd):
-    try:
-        os.close(fd)
-    except OSError:
-        pass
+def pieces(data, rng):
+    """`data` in random chunk sizes, from single bytes to all of it in one write."""
+    i = 0
+    while i < len(data):
+        n = rng.choice([1, 7, 512, 4096, 65536, len(data)])
+        yield data[i:i + n]
+        i += n
 
 
 def upload(data, rng, close_early=False, seek_back=False):
     """One upload in random chunks; returns 0 or the errno of the write or close that failed.
     `close_early`: half the bytes, then another thread closes the file (returns -1).
     `seek_back`: half the bytes, then a seek to the start."""
+    if not (close_early or seek_back):
+        return guest.upload(MODEL, pieces(data, rng))
     try:
         fd = os.open(MODEL, os.O_WRONLY)
     except OSError as e:
         return e.errno
     try:
-        if close_early or seek_back:
-            os.write(fd, data[:len(data) // 2])
-            if close_early:
-                t = threading.Thread(target=close_quietly, args=(fd,))
-                t.start()
-                t.join()
-                return -1
-            os.lseek(fd, 0, os.SEEK_SET)
-        i = 0
-        while i < len(data):
-            n = rng.choice([1, 7, 512, 4096, 65536, len(data)])
-            chunk = data[i:i + n]
-            done = os.write(fd, chunk)
-            if done != len(chunk):
-                note("short write", f"{done} of {len(chunk)} at {i}")
-            i += done
+        os.write(fd, data[:len(data) // 2])
     except OSError as e:
         close_quietly(fd)
         return e.errno
+    if close_early:
+        t = threading.Thread(target=close_quietly, args=(fd,))
+        t.start()
+        t.join()
+        return -1
     try:
-        os.close(fd)
+        os.lseek(fd, 0, os.SEEK_SET)
     except OSError as e:
         return e.errno
+    finally:
+        close_quietly(fd)
     return 0
 
 

@@ -13,6 +13,7 @@ Blobs: $PP_BLOB_A and $PP_BLOB_B, two valid models trained with different settin
 import errno, os, struct, subprocess, sys, threading, time, zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import guest  # noqa: E402
 from guest import Tap, accuracy, load_module, DEBUGFS, read  # noqa: E402
 
 tap = Tap()
@@ -28,22 +29,8 @@ tap.check("the two test blobs differ", blob_a != blob_b)
 
 def upload(data, chunk=None):
     """Writes `data` to the model file (in chunks if given) and closes it; returns 0 or errno."""
-    fd = os.open(MODEL, os.O_WRONLY)
-    try:
-        step = chunk or len(data) or 1
-        for i in range(0, max(len(data), 1), step):
-            os.write(fd, data[i:i + step])
-    except OSError as e:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
-        return e.errno
-    try:
-        os.close(fd)
-    except OSError as e:
-        return e.errno
-    return 0
+    step = chunk or len(data) or 1
+    return guest.upload(MODEL, (data[i:i + step] for i in range(0, max(len(data), 1), step)))
 
 
 def info():

@@ -61,6 +61,33 @@ def write(path, text):
         os.close(fd)
 
 
+def close_quietly(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def upload(path, pieces):
+    """Writes each of `pieces` (bytes) to an upload file in its own write() and closes it; returns
+    0, or the errno of the open, write or close that failed (the file closed either way)."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except OSError as e:
+        return e.errno
+    try:
+        for p in pieces:
+            os.write(fd, p)
+    except OSError as e:
+        close_quietly(fd)
+        return e.errno
+    try:
+        os.close(fd)
+    except OSError as e:
+        return e.errno
+    return 0
+
+
 def read(path):
     with open(path) as f:
         return f.read()
