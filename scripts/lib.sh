@@ -33,6 +33,23 @@ kernel_pkg_version() {
   if [ "$KVER" = 6.12 ]; then dpkg-query -W -f='${Version}' "$KPKG"
   else local deb; deb=$(kernel_deb); [ -n "$deb" ] && dpkg-deb -f "$deb" Version; fi
 }
+# Prometheus's server and promtool (Debian's package, unpacked into the cache rather than installed,
+# so no service starts): the exporter's and the alert rules' tests run them.
+PROMETHEUS_DIR="$PROCPERF_CACHE/tools/prometheus"
+PROMETHEUS="$PROMETHEUS_DIR/usr/bin/prometheus"
+PROMTOOL="$PROMETHEUS_DIR/usr/bin/promtool"
+ensure_prometheus() {
+  [ -x "$PROMTOOL" ] && [ -x "$PROMETHEUS" ] && return 0
+  say "unpacking Debian's prometheus package into $PROMETHEUS_DIR (not installed: no service starts)"
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && chmod 777 . && apt-get download -qq prometheus >/dev/null 2>&1) \
+    || { rm -rf "$tmp"; die "apt-get download prometheus failed"; }
+  rm -rf "$PROMETHEUS_DIR"; mkdir -p "$PROMETHEUS_DIR"
+  dpkg-deb -x "$tmp"/prometheus_*.deb "$PROMETHEUS_DIR" || { rm -rf "$tmp"; die "unpacking prometheus failed"; }
+  rm -rf "$tmp"
+  "$PROMTOOL" --version >/dev/null 2>&1 || die "$PROMTOOL does not run"
+}
+
 KSRC_BASE="$PROCPERF_CACHE/src"
 kernel_src_dir() { echo "$KSRC_BASE/$KPKG-$(kernel_pkg_version)"; }
 
