@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Host test: monitoring/ (Grafana dashboard, Prometheus rules and config) is valid and consistent.
+# The dashboard is rebuilt with Grafana's foundation SDK and must equal the committed JSON, which
+# must pass the SDK's schema strictly; every PromQL expression must parse (promtool) and use only
+# the exporter's metric names (monitoring/metrics.txt, checked against the spec when it is here);
+# the rules pass promtool's check and their unit tests; the example config passes promtool's check.
+# Tools: monitoring/setup-tools (promtool from scripts/setup's cache, the SDK in a venv); promtool
+# is $PP_PROMTOOL, by default the one in the cache.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+TAP_HOST=1 . "$repo/tests/lib/tap.sh"
+
+mon=$repo/monitoring
+t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
+promtool=${PP_PROMTOOL:-${PROCPERF_CACHE:-/var/cache/procperf}/tools/prometheus/usr/bin/promtool}
+spec=${PP_METRICS_SPEC:-/srv/spec/metrics.md}
+
+# (Not through `check`: its command runs in a subshell, and the venv's path is needed below.)
+if venv=$("$mon/setup-tools" 2> "$t/setup.log"); then
+  ok "monitoring/setup-tools installs the SDK venv and promtool"
+else
+  not_ok "monitoring/setup-tools installs the SDK venv and promtool"; diag < "$t/setup.log"; venv=
+fi
+py=$venv/bin/python
+
+# Every later point needs one of the two tools: without it, it fails saying so.
+need_py() {
+  if [ -z "$venv" ] || [ ! -x "$py" ]; then echo "no SDK venv: monitoring/setup-tools failed (first point)"; return 1; fi
+}
+need_promtool() {
+  [ -x "$promtool" ] || { echo "promtool missing at $promtool: run scripts/setup or monitoring/setup-tools, or set PP_PROMTOOL"; return 1; }
+}
+
+regenerates() {
+  need_py || return 1
+  "$py" "$mon/grafana/build_dashboard.py" > "$t/procperf.json" || return 1
+  diff -u --label "monitoring/grafana/procperf.json (committed)" --label "build_dashboard.py's output" \
+    "$mon/grafana/procperf.json" "$t/procperf.json" ||
+    { echo "rebuild it: \"\$(monitoring/setup-tools)/bin/python\" monitoring/grafana/build_dashboard.py > monitoring/grafana/procperf.json"; return 1; }
+}
+check "the dashboard is what build_dashboard.py generates" regenerates
+
+validates() { need_py && "$py" "$mon/grafana/validate_dashboard.py" "$mon/grafana/procperf.json"; }
+check "the dashboard passes Grafana's schema through the SDK (unknown fields, types, panel and query kinds)" validates
+
+# The validator must be able to fail: a copy with a wrongly typed field and an unknown one.
+rejects_broken() {
+  need_py || return 1
+  "$py" - "$mon/grafana/procperf.json" "$t/broken-type.json" "$t/broken-field.json" <<'EOF' || return 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["panels"][1]["gridPos"]["h"] = "4"
+json.dump(d, open(sys.argv[2], "w"))
+d = json.load(open(sys.argv[1]))
+d["panels"][1]["options"]["colour"] = "red"
+json.dump(d, open(sys.argv[3], "w"))
+EOF
+  local f
+  for f in broken-type broken-field; do
+    if "$py" "$mon/grafana/validate_dashboard.py" "$t/$f.json" > "$t/$f.out" 2>&1; then
+      echo "validate_dashboard.py accepted $f.json:"; cat "$t/$f.out"; return 1
+    fi
+  done
+  grep -q "grid_pos.h: expected an integer" "$t/broken-type.out" || { cat "$t/broken-type.out"; return 1; }
+  grep -q "options.colour: not in the schema" "$t/broken-field.out" || { cat "$t/broken-field.out"; return 1; }
+}
+check "the schema check rejects a wrongly typed field and an unknown one" rejects_broken
+
+parses() {
+  need_py && need_promtool || return 1
+  "$py" "$mon/queries.py" promql-rules "$t/exprs.yml" > "$t/exprs.index" || return 1
+  "$promtool" check rules "$t/exprs.yml" || { cat "$t/exprs.index"; return 1; }
+}
+check "every PromQL expression of the dashboard and the rules parses (promtool check rules, one recording rule each)" parses
+
+names_listed() { need_py && "$py" "$mon/queries.py" names "$mon/metrics.txt"; }
+check "every metric name the dashboard and the rules use is in monitoring/metrics.txt" names_listed
+
+if [ -f "$spec" ]; then
+  spec_listed() { need_py && "$py" "$mon/queries.py" spec "$spec" "$mon/metrics.txt"; }
+  check "monitoring/metrics.txt lists exactly the exporter metric names of $spec" spec_listed
+else
+  skip "monitoring/metrics.txt lists exactly the spec's exporter metric names" "no spec at $spec (PP_METRICS_SPEC)"
+fi
+
+rules_check() { need_promtool && "$promtool" check rules "$mon/prometheus/procperf-rules.yml"; }
+check "promtool check rules monitoring/prometheus/procperf-rules.yml" rules_check
+# promtool test rules reads rule_files relative to the test file's directory.
+rules_test() { need_promtool && (cd "$mon/prometheus" && "$promtool" test rules procperf-rules.test.yml); }
+check "promtool test rules: every alert fires, and stays silent where it must" rules_test
+config_check() { need_promtool && "$promtool" check config "$mon/prometheus/prometheus.yml"; }
+check "promtool check config monitoring/prometheus/prometheus.yml (with its rules)" config_check
+
+done_testing
