@@ -284,14 +284,14 @@ TOP_COLUMNS = [
 def top_processes(d: db.Dashboard) -> db.Dashboard:
     d = d.with_row(db.Row("Top processes"))
     p = (tb.Panel().title("Top processes: now, forecast and 80 % interval").datasource(DATASOURCE).span(24).height(12)
-         .description("The processes each exporter publishes (its top N by forecast upper bound) in the "
-                      "selected cgroups, sorted by the 5 s CPU forecast. Low/high: the 80 % interval.")
+         .description("The processes each selected host's exporter publishes (its top N by forecast upper "
+                      "bound), in every cgroup, sorted by the 5 s CPU forecast. Low/high: the 80 % interval.")
          .sort_by([cb.TableSortByFieldState().display_name("CPU 5 s").desc(True)])
          .align(common.FieldTextAlignment.AUTO).inspect(False))
     renames, order = {}, {"instance": 0, "cgroup": 1, "comm": 2, "pid": 3}
     for i, (column, family, unit, extra) in enumerate(TOP_COLUMNS):
         ref = chr(ord("A") + i)
-        sel = CG + (", " + extra if extra else "")
+        sel = INST + (", " + extra if extra else "")
         # Without the horizon and bound labels every query has the same labels, so `merge` joins
         # them into one row per process.
         p = p.with_target(query(f"max without (horizon_seconds, bound) ({family}{{{sel}}})", ref=ref,
@@ -319,7 +319,8 @@ def variables(d: db.Dashboard) -> db.Dashboard:
         db.QueryVariable("cgroup").label("Cgroup").datasource(DATASOURCE)
         .query('label_values(procperf_cgroup_processes{instance=~"$instance"}, cgroup)')
         .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED).sort(dm.VariableSort.ALPHABETICAL_ASC)
-        .multi(True).include_all(True).all_value(".*"))
+        # No "All": the cgroup row repeats per selected cgroup, and a host has hundreds.
+        .multi(True).include_all(False))
     return d
 
 
