@@ -55,7 +55,8 @@ pub(crate) struct Acct {
 }
 
 fn present_bit(tgid: i32) -> (usize, u64) {
-    let i = home(tgid, PRESENT_BITS);
+    // The digest of a process's key (`Key::hash32`) is its tgid.
+    let i = home(tgid as u32, PRESENT_BITS);
     (i / 64, 1u64 << (i % 64))
 }
 

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The sampling pass: every interval, read every process, turn its counters into a sample, push it
-//! into the process's history, update its forecast, and stream the samples.
+//! into the process's history, update its forecast, and stream the samples. Each process's interval
+//! and forecasts also add to its cgroup's and its command name's totals ([`Groups`]).
 //!
 //! Bounded work: a pass visits at most `2 × capacity` processes and tracks at most `capacity` of
 //! them; all memory (table, task references, samples ring, accounting table) is allocated at load
 //! or when `capacity` changes, never during a pass. The pass runs in a kernel thread (process
 //! context) under the state mutex; the task list is walked under RCU only to take references.
 
-use super::{process::Process, table::TgidTable};
+use super::{
+    groups::{Groups, GROUP_CAPACITY},
+    process::Process,
+    table::TgidTable,
+};
 use crate::{
     files::samples::Samples,
     forecast::store::{Model, ModelStore},
@@ -49,6 +54,9 @@ pub(crate) struct PassStats {
     pub(crate) max_pass_ns: AtomicU64,
     pub(crate) last_ns_per_process: AtomicU64,
     pub(crate) evictions: AtomicU64,
+    /// Groups (cgroups and command names) that replaced another, and intervals counted in none.
+    pub(crate) group_evictions: AtomicU64,
+    pub(crate) group_untracked: AtomicU64,
     pub(crate) untracked: AtomicU64,
     pub(crate) memory_bytes: AtomicU64,
     /// Processes predicted in the last pass.
@@ -71,6 +79,17 @@ pub(crate) struct State {
     model: Option<Arc<Model>>,
     /// Live scores of the active model's published forecasts (`accuracy`), since it became active.
     scores: Scores,
+    /// Totals by cgroup v2 id (`cgroups.csv`).
+    pub(crate) cgroups: Groups<u64>,
+    /// Totals by command name (`comms.csv`).
+    pub(crate) comms: Groups<[u8; 16]>,
+}
+
+impl State {
+    /// The latest pass (group levels are of this one).
+    pub(crate) fn pass(&self) -> u64 {
+        self.pass
+    }
 }
 
 /// The sampler: its state, its settings and what it publishes.
@@ -94,13 +113,22 @@ impl Sampler {
         let table = TgidTable::new(DEFAULT_CAPACITY)?;
         let tasks = KVec::with_capacity(DEFAULT_CAPACITY * 2, GFP_KERNEL)?;
         let samples = KBox::pin_init(Samples::new()?, GFP_KERNEL)?;
+        let (cgroups, comms) = (Groups::new()?, Groups::new()?);
         let stats = PassStats::default();
         stats
             .memory_bytes
             .store(memory_bytes(&table, probes.sink()) as u64, Relaxed);
         Ok(try_pin_init!(Self {
             state <- new_mutex!(
-                State { table, tasks, pass: 0, model: None, scores: Scores::default() },
+                State {
+                    table,
+                    tasks,
+                    pass: 0,
+                    model: None,
+                    scores: Scores::default(),
+                    cgroups,
+                    comms,
+                },
                 "procperf_sampler"
             ),
             interval_ms: AtomicU32::new(DEFAULT_INTERVAL_MS),
@@ -171,8 +199,11 @@ impl Sampler {
             if let Some(start) = timed {
                 w.predict_ns += clock::since_ns(start);
             }
+            let published = p.forecasts().published();
+            st.cgroups.add(id.cgroup, (pass, t_ms), &s, published);
+            st.comms.add(id.comm, (pass, t_ms), &s, published);
             if let Some(b) = batch.as_mut() {
-                b.push(t_ms, id.id.tgid, &id.comm, &s);
+                b.push(t_ms, id.id.tgid, &id.comm, id.cgroup, &s);
             }
         }
         drop(batch);
@@ -180,6 +211,8 @@ impl Sampler {
         let table = &st.table;
         self.acct().retain(|id| table.get(id).is_some());
         let tracked = st.table.len() as u64;
+        let group_evictions = st.cgroups.evictions.saturating_add(st.comms.evictions);
+        let group_untracked = st.cgroups.untracked.saturating_add(st.comms.untracked);
         truncate(&mut st.tasks, 0);
         st.model = Some(model);
         drop(guard);
@@ -189,6 +222,8 @@ impl Sampler {
         s.passes.fetch_add(1, Relaxed);
         s.processes_seen.store(seen as u64, Relaxed);
         s.processes_tracked.store(tracked, Relaxed);
+        s.group_evictions.store(group_evictions, Relaxed);
+        s.group_untracked.store(group_untracked, Relaxed);
         s.last_pass_ns.store(dt, Relaxed);
         s.total_pass_ns.fetch_add(dt, Relaxed);
         s.max_pass_ns.fetch_max(dt, Relaxed);
@@ -241,6 +276,11 @@ impl Sampler {
     pub(crate) fn with_table<R>(&self, f: impl FnOnce(&TgidTable<Process>) -> R) -> R {
         f(&self.state.lock().table)
     }
+
+    /// Runs `f` on the whole state under its lock (no sampling pass meanwhile).
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.state.lock())
+    }
 }
 
 /// What one pass did to forecasts, for `stats`.
@@ -274,13 +314,15 @@ impl Tally {
 pub(crate) const BYTES_PER_PROCESS: usize =
     core::mem::size_of::<(ProcessId, Process)>() + 2 * core::mem::size_of::<ARef<Task>>() + 2 * 4;
 
-/// Bytes of memory the sampler holds: tracked processes, task references, samples ring and the
-/// accounting table.
+/// Bytes of memory the sampler holds: tracked processes, task references, samples ring, the
+/// accounting table and the group totals.
 fn memory_bytes(table: &TgidTable<Process>, acct: &Acct) -> usize {
     table.memory_bytes()
         + table.capacity() * 2 * core::mem::size_of::<ARef<Task>>()
         + Samples::memory_bytes()
         + acct.memory_bytes()
+        + Groups::<u64>::memory_bytes_for(GROUP_CAPACITY)
+        + Groups::<[u8; 16]>::memory_bytes_for(GROUP_CAPACITY)
 }
 
 impl kthread::Job for Sampler {

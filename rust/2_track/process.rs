@@ -17,6 +17,8 @@ use crate::{
 /// A tracked process.
 pub(crate) struct Process {
     pub(crate) comm: [u8; 16],
+    /// Its cgroup v2 id at the latest pass (it follows a migration).
+    pub(crate) cgroup: u64,
     /// The pass that last saw it.
     pub(crate) last_pass: u64,
     marks: Marks,
@@ -29,6 +31,7 @@ impl Process {
     pub(crate) fn new(id: &Ident, pass: u64, now_ns: u64, c: &Counters, t: &Totals) -> Self {
         Self {
             comm: id.comm,
+            cgroup: id.cgroup,
             last_pass: pass,
             marks: Marks::first(id, now_ns, c, t),
             history: History::new(),
@@ -47,6 +50,7 @@ impl Process {
     ) -> RawSample {
         self.last_pass = pass;
         self.comm = id.comm;
+        self.cgroup = id.cgroup;
         let s = self.marks.advance(id, now_ns, boot_ns, c, t);
         self.history.push(&s);
         s

@@ -1,17 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
-//! [`TgidTable`]: a fixed-capacity map from a process ([`ProcessId`]) to a value, the one table
-//! type of the module: the sampler's tracked processes and the tracepoints' per-process accounting
-//! both live in one.
+//! [`Table`]: a fixed-capacity map from a key to a value, the one table type of the module: the
+//! sampler's tracked processes and the tracepoints' per-process accounting live in a
+//! [`TgidTable`] (keyed by [`ProcessId`]), the per-cgroup and per-command totals in tables keyed
+//! by cgroup id and by command name.
 //!
 //! Values are kept dense (a vector of at most `capacity` entries, so iteration visits only live
 //! ones) and found through an open-addressing index of at least twice as many slots, probed
-//! linearly from a Fibonacci hash of the tgid. Removal moves the last entry into the hole and
+//! linearly from a Fibonacci hash of the key's [`Key::hash32`]. Removal moves the last entry into the hole and
 //! repairs the index by backward shifting, so there are no tombstones and every probe sequence
 //! ends at an empty slot. All memory is allocated by [`TgidTable::new`]: nothing here allocates
 //! afterwards, so every method may run in atomic context.
 
-use crate::sys::{kvec, task::ProcessId};
+use crate::{
+    model::schema::fnv1a32,
+    sys::{kvec, task::ProcessId},
+};
 use kernel::{alloc::KVVec, prelude::*};
+
+/// What a [`Table`] is keyed by.
+pub(crate) trait Key: Copy + Eq {
+    /// A 32-bit digest of the key; equal keys have equal digests.
+    fn hash32(&self) -> u32;
+}
+
+impl Key for ProcessId {
+    fn hash32(&self) -> u32 {
+        self.tgid as u32
+    }
+}
+
+/// A cgroup id.
+impl Key for u64 {
+    fn hash32(&self) -> u32 {
+        (*self ^ (*self >> 32)) as u32
+    }
+}
+
+/// A command name.
+impl Key for [u8; 16] {
+    fn hash32(&self) -> u32 {
+        fnv1a32(0x811c_9dc5, self)
+    }
+}
+
+/// The table of processes.
+pub(crate) type TgidTable<V> = Table<ProcessId, V>;
 
 /// Index slot value of an empty slot; others hold an entry's position plus one.
 const EMPTY: u32 = 0;
@@ -21,21 +54,22 @@ const EMPTY: u32 = 0;
 /// # Invariants
 /// - `entries.len() <= capacity <= entries.capacity()`, and `index.len()` is a power of two of at
 ///   least `2 * capacity` (and at least 2).
-/// - Every entry's position plus one is in exactly one index slot, reachable from its tgid's home
+/// - Every entry's position plus one is in exactly one index slot, reachable from its key's home
 ///   slot ([`home`]) without crossing an empty slot; every other slot is [`EMPTY`].
-pub(crate) struct TgidTable<V> {
-    entries: KVVec<(ProcessId, V)>,
+pub(crate) struct Table<K, V> {
+    entries: KVVec<(K, V)>,
     index: KVVec<u32>,
     capacity: usize,
 }
 
-/// The index slot where `tgid`'s probe sequence starts, for an index of `slots` (a power of two).
-pub(crate) fn home(tgid: i32, slots: usize) -> usize {
-    (tgid as u32).wrapping_mul(0x9e37_79b9) as usize & slots.wrapping_sub(1)
+/// The index slot where a key's probe sequence starts, from its [`Key::hash32`], for an index of
+/// `slots` (a power of two).
+pub(crate) fn home(hash: u32, slots: usize) -> usize {
+    hash.wrapping_mul(0x9e37_79b9) as usize & slots.wrapping_sub(1)
 }
 
-impl<V> TgidTable<V> {
-    /// An empty table for at most `capacity` processes.
+impl<K: Key, V> Table<K, V> {
+    /// An empty table for at most `capacity` entries.
     pub(crate) fn new(capacity: usize) -> Result<Self> {
         let slots = capacity
             .saturating_mul(2)
@@ -53,19 +87,31 @@ impl<V> TgidTable<V> {
         })
     }
 
-    /// Number of processes held.
+    /// Number of entries held.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Most processes it can hold.
+    /// Most entries it can hold.
     pub(crate) fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// Bytes of memory it holds, independent of how full it is.
     pub(crate) fn memory_bytes(&self) -> usize {
-        self.capacity * core::mem::size_of::<(ProcessId, V)>() + self.index.len() * 4
+        Self::memory_bytes_for(self.capacity)
+    }
+
+    /// Bytes of memory a table of `capacity` holds.
+    pub(crate) fn memory_bytes_for(capacity: usize) -> usize {
+        let slots = capacity
+            .saturating_mul(2)
+            .max(2)
+            .checked_next_power_of_two()
+            .unwrap_or(usize::MAX);
+        capacity
+            .saturating_mul(core::mem::size_of::<(K, V)>())
+            .saturating_add(slots.saturating_mul(4))
     }
 
     /// The index slot of the next step of a probe sequence.
@@ -74,8 +120,8 @@ impl<V> TgidTable<V> {
     }
 
     /// The index slot that holds `id`'s entry, if it has one.
-    fn slot_of(&self, id: ProcessId) -> Option<usize> {
-        let mut i = home(id.tgid, self.index.len());
+    fn slot_of(&self, id: K) -> Option<usize> {
+        let mut i = home(id.hash32(), self.index.len());
         for _ in 0..self.index.len() {
             let pos = self.index.get(i)?.checked_sub(1)? as usize;
             if self.entries.get(pos).is_some_and(|(k, _)| *k == id) {
@@ -87,18 +133,18 @@ impl<V> TgidTable<V> {
     }
 
     /// Position of `id`'s entry (for [`Self::at_mut`], [`Self::replace_at`]).
-    pub(crate) fn position(&self, id: ProcessId) -> Option<usize> {
+    pub(crate) fn position(&self, id: K) -> Option<usize> {
         let slot = self.slot_of(id)?;
         self.index.get(slot).map(|&p| p as usize - 1)
     }
 
     /// `id`'s value.
-    pub(crate) fn get(&self, id: ProcessId) -> Option<&V> {
+    pub(crate) fn get(&self, id: K) -> Option<&V> {
         self.entries.get(self.position(id)?).map(|(_, v)| v)
     }
 
     /// `id`'s value, mutable.
-    pub(crate) fn get_mut(&mut self, id: ProcessId) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, id: K) -> Option<&mut V> {
         let pos = self.position(id)?;
         self.at_mut(pos)
     }
@@ -110,12 +156,12 @@ impl<V> TgidTable<V> {
 
     /// Adds `id` (which must not be present) with `value` and returns its position; `None` (and
     /// the value dropped) when the table is full.
-    pub(crate) fn insert(&mut self, id: ProcessId, value: V) -> Option<usize> {
+    pub(crate) fn insert(&mut self, id: K, value: V) -> Option<usize> {
         let pos = self.entries.len();
         if pos >= self.capacity {
             return None;
         }
-        let slot = self.free_slot(id.tgid)?;
+        let slot = self.free_slot(id.hash32())?;
         // Capacity is reserved (invariant): no allocation, so GFP_ATOMIC is only a formality.
         self.entries.push((id, value), GFP_ATOMIC).ok()?;
         let s = self.index.get_mut(slot)?;
@@ -125,7 +171,7 @@ impl<V> TgidTable<V> {
     }
 
     /// Puts `id` with `value` in place of the entry at `pos` (an eviction); returns its position.
-    pub(crate) fn replace_at(&mut self, pos: usize, id: ProcessId, value: V) -> Option<usize> {
+    pub(crate) fn replace_at(&mut self, pos: usize, id: K, value: V) -> Option<usize> {
         if pos >= self.entries.len() {
             return None;
         }
@@ -134,7 +180,7 @@ impl<V> TgidTable<V> {
     }
 
     /// Keeps only the entries for which `keep` is true.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(ProcessId, &mut V) -> bool) {
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(K, &mut V) -> bool) {
         let mut pos = 0;
         while let Some((id, v)) = self.entries.get_mut(pos) {
             if keep(*id, v) {
@@ -146,14 +192,14 @@ impl<V> TgidTable<V> {
         }
     }
 
-    /// The held processes and their values, in no particular order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (ProcessId, &V)> + '_ {
+    /// The held keys and their values, in no particular order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (K, &V)> + '_ {
         self.entries.iter().map(|(k, v)| (*k, v))
     }
 
-    /// The first empty index slot on `tgid`'s probe sequence.
-    fn free_slot(&self, tgid: i32) -> Option<usize> {
-        let mut i = home(tgid, self.index.len());
+    /// The first empty index slot on the probe sequence of a key with digest `hash`.
+    fn free_slot(&self, hash: u32) -> Option<usize> {
+        let mut i = home(hash, self.index.len());
         for _ in 0..self.index.len() {
             if *self.index.get(i)? == EMPTY {
                 return Some(i);
@@ -192,15 +238,15 @@ impl<V> TgidTable<V> {
         let mut j = self.next_slot(hole);
         for _ in 0..self.index.len() {
             let Some(&v) = self.index.get(j) else { return };
-            let Some(tgid) = v
+            let Some(hash) = v
                 .checked_sub(1)
                 .and_then(|p| self.entries.get(p as usize))
-                .map(|e| e.0.tgid)
+                .map(|e| e.0.hash32())
             else {
                 return; // an empty slot ends the run
             };
             // Move the entry into the hole unless its home lies cyclically in (hole, j].
-            let dist_home = j.wrapping_sub(home(tgid, self.index.len())) & mask;
+            let dist_home = j.wrapping_sub(home(hash, self.index.len())) & mask;
             let dist_hole = j.wrapping_sub(hole) & mask;
             if dist_home >= dist_hole {
                 if let Some(s) = self.index.get_mut(hole) {

@@ -43,7 +43,7 @@ impl debugfs::Show for Stats {
         let predicted = s.predicted.load(Relaxed);
         let still = s.still.load(Relaxed);
         let computed = predicted.saturating_sub(still);
-        let lines: [(&str, u64); 24] = [
+        let lines: [(&str, u64); 27] = [
             ("interval_ms", u64::from(self.0.interval_ms.load(Relaxed))),
             ("capacity", u64::from(self.0.capacity.load(Relaxed))),
             ("passes", passes),
@@ -58,10 +58,13 @@ impl debugfs::Show for Stats {
                     .unwrap_or(0),
             ),
             ("pass_ns_max", s.max_pass_ns.load(Relaxed)),
+            ("pass_ns_total", s.total_pass_ns.load(Relaxed)),
             ("ns_per_process", s.last_ns_per_process.load(Relaxed)),
             ("rows_emitted", rows),
             ("rows_dropped", dropped),
             ("evictions", s.evictions.load(Relaxed)),
+            ("group_evictions", s.group_evictions.load(Relaxed)),
+            ("group_untracked", s.group_untracked.load(Relaxed)),
             ("untracked", s.untracked.load(Relaxed)),
             ("net_probe_hits", hits),
             ("net_probe_ns_per_hit", ns_per_hit),

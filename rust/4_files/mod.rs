@@ -11,9 +11,11 @@
 //! | `model` | upload | a model blob to replace the active one ([`model`]) |
 //! | `model_info` | read | the active model ([`model`]) |
 //! | `accuracy` | read | the active model's live scores on this host ([`accuracy`]) |
+//! | `cgroups.csv`, `comms.csv` | read | totals by cgroup and by command name ([`groups`]) |
 
 pub(crate) mod accuracy;
 pub(crate) mod control;
+pub(crate) mod groups;
 pub(crate) mod model;
 pub(crate) mod predictions;
 pub(crate) mod samples;
@@ -62,6 +64,14 @@ pub(crate) fn create(sampler: &Arc<Sampler>) -> Result<Dir> {
     dir.read_only(
         c_str!("accuracy"),
         Arc::new(accuracy::Accuracy(s()), GFP_KERNEL)?,
+    )?;
+    dir.read_only(
+        c_str!("cgroups.csv"),
+        Arc::new(groups::CgroupsCsv(s()), GFP_KERNEL)?,
+    )?;
+    dir.read_only(
+        c_str!("comms.csv"),
+        Arc::new(groups::CommsCsv(s()), GFP_KERNEL)?,
     )?;
     Ok(dir)
 }

@@ -11,8 +11,10 @@
 //! with less than a full history (8 intervals) have no forecast yet and are not listed.
 //!
 //! `predictions.csv` has one row per predicted process with the header
-//! `t_ms,pid,comm,{cpu,rss,disk,net}_{current,linear,forest,lo,hi}` in the models' own units (CPU
-//! permille, RSS KiB, I/O log2q8(1+B/s)): exactly what `trainer predict` prints for the same rows.
+//! `t_ms,pid,comm,cgroup,{cpu,rss,disk,net}_{current,linear,forest,lo,hi}` in the models' own units
+//! (CPU permille, RSS KiB, I/O log2q8(1+B/s)): exactly what `trainer predict` prints for the same
+//! rows. Both files name each process's cgroup by its cgroup v2 id (the inode number of its
+//! directory under the cgroup2 mount: `stat -c %i`), as `samples` does.
 
 use super::{
     emit,
@@ -22,6 +24,7 @@ use crate::{
     model::{
         blob::Prediction,
         history::HISTORY_LEN,
+        sample::ROW_PREFIX,
         schema::{csv_columns, CsvValue, Target, HORIZONS, SCHEMA_ID},
         target::display_milli,
     },
@@ -89,7 +92,7 @@ fn order(table: &TgidTable<Process>) -> Result<KVec<(ProcessId, &Process)>> {
 ///
 /// Not core's `sort_unstable_by_key`: its small-sort ends in a panic for inconsistent orderings
 /// that objtool on some kernels does not know to be noreturn ("falls through to next function").
-fn heap_sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
+pub(crate) fn heap_sort_by_key<T, K: Ord>(v: &mut [T], key: impl Fn(&T) -> K) {
     // Moves v[root] down until it is not below either child, in v[..end].
     let sift_down = |v: &mut [T], mut root: usize, end: usize| loop {
         let left = root.saturating_mul(2).saturating_add(1);
@@ -154,7 +157,7 @@ impl Show for Table {
                 table.len(),
                 rows.len()
             ))?;
-            emit(write!(out, "{:>7} {:<15}", "PID", "COMM"))?;
+            emit(write!(out, "{:>7} {:<15} {:>8}", "PID", "COMM", "CGROUP"))?;
             for t in Target::ALL {
                 emit(write!(out, " | {} {}: now", Upper(t.name()), t.display_unit()))?;
                 for h in HORIZONS {
@@ -165,7 +168,13 @@ impl Show for Table {
             for (id, p) in rows.iter() {
                 let Some(preds) = p.forecasts().published() else { continue };
                 let levels = p.forecasts().levels();
-                emit(write!(out, "{:>7} {:<15}", id.tgid, comm_str(&p.comm)))?;
+                emit(write!(
+                    out,
+                    "{:>7} {:<15} {:>8}",
+                    id.tgid,
+                    comm_str(&p.comm),
+                    p.cgroup
+                ))?;
                 for t in Target::ALL {
                     let now = levels.get(t.index()).copied().unwrap_or(0);
                     emit(write!(out, " | {:>5}", Milli(display_milli(t, now))))?;
@@ -194,7 +203,9 @@ pub(crate) struct Csv(pub(crate) Arc<Sampler>);
 
 impl Show for Csv {
     fn show(&self, out: &mut SeqFile<'_>) -> Result {
-        emit(write!(out, "t_ms,pid,comm"))?;
+        for (i, name) in ROW_PREFIX.iter().enumerate() {
+            emit(write!(out, "{}{name}", if i == 0 { "" } else { "," }))?;
+        }
         for c in csv_columns() {
             emit(write!(out, ",{c}"))?;
         }
@@ -207,6 +218,7 @@ impl Show for Csv {
                 let levels = p.forecasts().levels();
                 emit(write!(out, "{},{},", p.t_ms(), id.tgid))?;
                 emit(write_comm(out, &p.comm))?;
+                emit(write!(out, ",{}", p.cgroup))?;
                 for c in csv_columns() {
                     let t = c.target.index();
                     let p = |h: usize| {

@@ -23,7 +23,8 @@ use kernel::{
     uaccess::UserSliceWriter,
 };
 
-/// Longest row: t_ms, pid, a 15-byte comm and 23 counters of at most 20 digits, with separators.
+/// Longest row: t_ms, pid, a 15-byte comm, a cgroup id and 23 counters of at most 20 digits, with
+/// separators.
 pub(crate) const ROW_MAX: usize = 576;
 /// Rows held for slow readers (about 8 s of 1000 processes at 1 Hz; 4.6 MiB).
 pub(crate) const RING_ROWS: usize = 8192;
@@ -111,13 +112,20 @@ pub(crate) struct Batch<'a> {
 
 impl Batch<'_> {
     /// Appends the row for one process.
-    pub(crate) fn push(&mut self, t_ms: u64, pid: i32, comm: &[u8; 16], s: &RawSample) {
+    pub(crate) fn push(
+        &mut self,
+        t_ms: u64,
+        pid: i32,
+        comm: &[u8; 16],
+        cgroup: u64,
+        s: &RawSample,
+    ) {
         let mut row = [0u8; ROW_MAX];
         let mut w = SliceWriter {
             buf: &mut row,
             len: 0,
         };
-        if format_row(&mut w, t_ms, pid, comm, s).is_err() {
+        if format_row(&mut w, (t_ms, pid, comm, cgroup), s).is_err() {
             // Cannot happen with ROW_MAX sized for the longest row; count it rather than tear it.
             self.samples.dropped.fetch_add(1, Relaxed);
             return;
@@ -176,13 +184,12 @@ pub(crate) fn write_comm(w: &mut impl Write, comm: &[u8; 16]) -> fmt::Result {
 /// Writes one CSV row.
 fn format_row(
     w: &mut impl Write,
-    t_ms: u64,
-    pid: i32,
-    comm: &[u8; 16],
+    (t_ms, pid, comm, cgroup): (u64, i32, &[u8; 16], u64),
     s: &RawSample,
 ) -> fmt::Result {
     write!(w, "{t_ms},{pid},")?;
     write_comm(w, comm)?;
+    write!(w, ",{cgroup}")?;
     for v in s.values() {
         write!(w, ",{v}")?;
     }

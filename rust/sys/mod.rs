@@ -44,6 +44,7 @@ mod shim {
         pub(super) fn procperf_set_current_running();
         pub(super) fn procperf_tracepoint_synchronize_unregister();
         pub(super) fn procperf_file_count(file: *mut bindings::file) -> core::ffi::c_long;
+        pub(super) fn procperf_task_dfl_cgroup_id(task: *mut bindings::task_struct) -> u64;
         pub(super) fn procperf_debugfs_create_file(
             name: *const c_char,
             mode: u16,

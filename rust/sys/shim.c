@@ -4,6 +4,7 @@
  * like the kernel's own rust/helpers/. Each one only forwards a call: no logic lives in C.
  * They are declared for Rust once, in sys/mod.rs.
  */
+#include <linux/cgroup.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/rcupdate.h>
@@ -18,6 +19,7 @@ void procperf_set_current_interruptible(void);
 void procperf_set_current_running(void);
 void procperf_tracepoint_synchronize_unregister(void);
 long procperf_file_count(struct file *file);
+u64 procperf_task_dfl_cgroup_id(struct task_struct *task);
 struct dentry *procperf_debugfs_create_file(const char *name, umode_t mode, struct dentry *parent,
 					    void *data, const struct file_operations *fops,
 					    bool proxied);
@@ -55,6 +57,16 @@ void procperf_tracepoint_synchronize_unregister(void)
 long procperf_file_count(struct file *file)
 {
 	return (long)file_count(file);
+}
+
+/* Under rcu_read_lock(): the id of the task's cgroup in the cgroup v2 hierarchy (0 without cgroups). */
+u64 procperf_task_dfl_cgroup_id(struct task_struct *task)
+{
+#ifdef CONFIG_CGROUPS
+	return cgroup_id(task_dfl_cgroup(task));
+#else
+	return 0;
+#endif
 }
 
 /* proxied: debugfs wraps the callbacks to guard against removal (no ->flush); else unproxied. */

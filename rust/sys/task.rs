@@ -102,6 +102,9 @@ pub(crate) struct Ident {
     pub(crate) comm: [u8; 16],
     pub(crate) nice: i64,
     pub(crate) policy: u64,
+    /// Id of its cgroup in the cgroup v2 hierarchy (the inode number of that cgroup's directory;
+    /// 0 without cgroups). The leader's: threads of one process share it outside threaded cgroups.
+    pub(crate) cgroup: u64,
 }
 
 /// Takes a reference to every thread-group leader, at most `max` of them, into `out` (cleared
@@ -157,11 +160,18 @@ pub(crate) fn ident(task: &Task) -> Ident {
     let prio = unsafe { read_volatile(addr_of!((*t).static_prio)) };
     // SAFETY: as above.
     let policy = unsafe { read_volatile(addr_of!((*t).policy)) };
+    let cgroup = {
+        let _rcu = RcuGuard::new();
+        // SAFETY: our reference keeps the task valid, and under RCU its css_set and that set's
+        // cgroup stay valid (a migration frees the old css_set only after a grace period).
+        unsafe { super::shim::procperf_task_dfl_cgroup_id(t) }
+    };
     Ident {
         id: ProcessId { tgid, start_ns },
         comm,
         nice: i64::from(prio) - 120,
         policy: u64::from(policy),
+        cgroup,
     }
 }
 

@@ -98,7 +98,7 @@ def reader(name, check):
 
 def csv_bad(text):
     lines = text.splitlines()
-    if not lines or not lines[0].startswith("t_ms,pid,comm,cpu_current"):
+    if not lines or not lines[0].startswith("t_ms,pid,comm,cgroup,cpu_current"):
         return f"header {lines[:1]}"
     width = len(lines[0].split(","))
     passes = {l.split(",", 1)[0] for l in lines[1:]}

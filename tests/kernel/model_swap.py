@@ -119,7 +119,7 @@ def reader():
         for f in ("predictions", "predictions.csv", "model_info"):
             text = read(f"{DEBUGFS}/{f}")
             reads["n"] += 1
-            if f == "predictions.csv" and not text.startswith("t_ms,pid,comm,cpu_current"):
+            if f == "predictions.csv" and not text.startswith("t_ms,pid,comm,cgroup,cpu_current"):
                 reads["bad"] += 1
 
 

@@ -86,14 +86,14 @@ tap.check("predictions.csv header matches tests/golden/predictions.csv.header",
 lines = human.splitlines()
 tap.check("predictions column headings match tests/golden/predictions.header",
           lines[2] == open(os.path.join(golden, "predictions.header")).read().rstrip("\n"), "\n".join(lines[:3]))
-# The human format: a title, a count line, column headings, and rows of pid, comm and 4 target
+# The human format: a title, a count line, column headings, and rows of pid, comm, cgroup and 4 target
 # groups of the current level and a forecast with its band per horizon.
 tap.check("predictions header names interval, horizons and model",
           re.match(r"procperf predictions: every \d+ ms, forecasts over the next \+\d+ \([\d.]+ s\)(, \+\d+ \([\d.]+ s\))+ intervals \(CPU, disk, net: mean; RSS: peak\); model (default|uploaded) \(schema 0x[0-9a-f]{8}, trained at \d+ ms, \d+% intervals\)$", lines[0]) is not None, lines[0])
 n_horizons = lines[0].count("+")
-row = re.compile(r"^ *\d+ .{15}( \| +[\d.]+(( +[\d.]+ \[[\d.]+\.\.[\d.]+\]){%d})){4}$" % n_horizons)
+row = re.compile(r"^ *\d+ .{15} +\d+( \| +[\d.]+(( +[\d.]+ \[[\d.]+\.\.[\d.]+\]){%d})){4}$" % n_horizons)
 body = [l for l in lines[3:] if l.strip()]
-tap.check(f"every predictions row has pid, comm and 4 target groups ({len(body)} rows)",
+tap.check(f"every predictions row has pid, comm, cgroup and 4 target groups ({len(body)} rows)",
           body and all(row.match(l) for l in body), "\n".join(l for l in body if not row.match(l))[:1500])
 cpu = [float(l.split("|")[1].split()[1]) for l in body]
 tap.check("rows are sorted by the forest's CPU forecast", cpu == sorted(cpu, reverse=True), cpu[:10])

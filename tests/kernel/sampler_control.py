@@ -92,8 +92,8 @@ tap.check(f"churn: exits used the accounting table (up to {max_acct} processes a
           max_acct > 0 and s["acct_overflow"] == 0, s)
 tap.check(f"churn: exited processes are gone from the accounting table ({s['acct_processes']} left)",
           s["acct_processes"] <= len(alive) + 2, s)
-expected = ["t_ms", "pid", "comm"]
-tap.check("churn: the stream starts with the CSV header", rows.header[:3] == expected and len(rows.header) == 26, rows.header)
+expected = ["t_ms", "pid", "comm", "cgroup"]
+tap.check("churn: the stream starts with the CSV header", rows.header[:4] == expected and len(rows.header) == 27, rows.header)
 tap.check("stats shows memory in use", s["memory_bytes"] > 0)
 tap.check(f"stats shows the bytes per process slot ({s['bytes_per_process']}), within memory_bytes per slot",
           0 < s["bytes_per_process"] and s["bytes_per_process"] * capacity <= s["memory_bytes"], s)

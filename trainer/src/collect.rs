@@ -205,6 +205,19 @@ fn read_process(pid: u32) -> Option<(String, ProcSnapshot)> {
     Some((comm, snap))
 }
 
+/// The process's cgroup v2 id, as the module reports it: the inode number of its cgroup's directory
+/// (`0::PATH` of /proc/PID/cgroup, under the usual cgroup2 mount /sys/fs/cgroup); 0 if unknown.
+fn cgroup_id(pid: u32) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(text) = fs::read_to_string(format!("/proc/{pid}/cgroup")) else {
+        return 0;
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .and_then(|path| fs::metadata(format!("/sys/fs/cgroup{path}")).ok())
+        .map_or(0, |m| m.ino())
+}
+
 /// The sample for the interval between two reads of the same process. Cumulative counters that went
 /// backwards (never expected, but /proc does not promise) give 0, not a wrapped delta.
 pub fn delta(prev: &ProcSnapshot, cur: &ProcSnapshot, clock: Clock) -> RawSample {
@@ -297,7 +310,7 @@ pub fn run(opts: &CollectOptions) -> Result<CollectSummary> {
                 if prev.starttime_ticks == snap.starttime_ticks && snap.t_ns > prev.t_ns {
                     let s = delta(prev, &snap, clock);
                     writer
-                        .write(snap.t_ns / 1_000_000, pid, &comm, &s)
+                        .write((snap.t_ns / 1_000_000, pid, &comm, cgroup_id(pid)), &s)
                         .with_context(|| format!("writing {}", opts.out.display()))?;
                     summary.rows += 1;
                 }

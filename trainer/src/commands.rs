@@ -482,16 +482,21 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
     // The kernel's predictions.csv columns: every target at every horizon (a head the model
     // lacks prints zeros there as well).
     let columns: Vec<_> = procperf_model::schema::csv_columns().collect();
-    let mut header: Vec<String> = vec!["t_ms".into(), "pid".into(), "comm".into()];
+    // The identity columns are the samples stream's.
+    let mut header: Vec<String> = procperf_model::sample::ROW_PREFIX
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     header.extend(columns.iter().map(|c| c.to_string()));
     writeln!(out, "{}", header.join(","))?;
     for (i, (m, row)) in ds.meta.iter().zip(&published).enumerate() {
         write!(
             out,
-            "{},{},{}",
+            "{},{},{},{}",
             m.t_ms,
             m.pid,
-            crate::data::clean_comm(&ds.comms[m.comm as usize])
+            crate::data::clean_comm(&ds.comms[m.comm as usize]),
+            m.cgroup
         )?;
         for c in &columns {
             let p = |h: usize| row[h][c.target.index()].unwrap_or_default();

@@ -2,7 +2,8 @@
 //! write, one row per process per interval.
 //!
 //! The header is [`ROW_PREFIX`] followed by [`COLUMNS`], both from the model crate; this module builds
-//! and checks headers from those arrays and never spells a column name itself. Reading is streaming
+//! and checks headers from those arrays and never spells a column name itself. Recordings made
+//! before the cgroup column ([`ROW_PREFIX_V1`]) still read, with cgroup 0. Reading is streaming
 //! (one reusable [`csv::ByteRecord`]) and every error names the file, the line and the column, because
 //! a 200 MB capture with one bad cell must say where the cell is.
 //!
@@ -14,7 +15,9 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use procperf_model::sample::{RawSample, SampleError, COLUMNS, N_COLUMNS, ROW_PREFIX};
+use procperf_model::sample::{
+    RawSample, SampleError, COLUMNS, N_COLUMNS, ROW_PREFIX, ROW_PREFIX_V1,
+};
 
 use crate::progress;
 
@@ -27,6 +30,8 @@ pub struct Row {
     pub pid: u32,
     /// Index into [`Samples::comms`].
     pub comm: u32,
+    /// cgroup v2 id (0: unknown, or a recording made before the column).
+    pub cgroup: u64,
     pub sample: RawSample,
 }
 
@@ -70,6 +75,15 @@ pub fn header() -> Vec<&'static str> {
     ROW_PREFIX.iter().chain(COLUMNS.iter()).copied().collect()
 }
 
+/// The header of recordings made before the cgroup column.
+fn header_v1() -> Vec<&'static str> {
+    ROW_PREFIX_V1
+        .iter()
+        .chain(COLUMNS.iter())
+        .copied()
+        .collect()
+}
+
 /// Makes a command name safe for one CSV field: no separators, quotes or line breaks.
 pub fn clean_comm(comm: &str) -> String {
     let s: String = comm
@@ -107,8 +121,12 @@ impl<W: Write> SampleWriter<W> {
         Ok(Self { out })
     }
 
-    pub fn write(&mut self, t_ms: u64, pid: u32, comm: &str, sample: &RawSample) -> io::Result<()> {
-        write!(self.out, "{},{},{}", t_ms, pid, clean_comm(comm))?;
+    pub fn write(
+        &mut self,
+        (t_ms, pid, comm, cgroup): (u64, u32, &str, u64),
+        sample: &RawSample,
+    ) -> io::Result<()> {
+        write!(self.out, "{},{},{},{}", t_ms, pid, clean_comm(comm), cgroup)?;
         for v in sample.values() {
             write!(self.out, ",{v}")?;
         }
@@ -181,7 +199,7 @@ pub fn parse_samples<R: Read>(reader: R, name: &str) -> Result<Samples> {
         .buffer_capacity(1 << 20)
         .from_reader(reader);
     let mut rec = csv::ByteRecord::new();
-    let expected = header();
+    let current = header();
 
     if !rdr
         .read_byte_record(&mut rec)
@@ -189,10 +207,18 @@ pub fn parse_samples<R: Read>(reader: R, name: &str) -> Result<Samples> {
     {
         bail!(
             "reading {name}: the file is empty (expected a header line: {})",
-            expected.join(",")
+            current.join(",")
         );
     }
-    check_header(&rec, &expected, name)?;
+    // A recording made before the cgroup column, or the current format (whose error is shown).
+    let v1 = header_v1();
+    let expected = if check_header(&rec, &v1, name).is_ok() {
+        v1
+    } else {
+        check_header(&rec, &current, name)?;
+        current
+    };
+    let prefix = expected.len() - N_COLUMNS;
 
     let mut samples = Samples::default();
     let mut index = std::collections::HashMap::new();
@@ -222,12 +248,24 @@ pub fn parse_samples<R: Read>(reader: R, name: &str) -> Result<Samples> {
                 }
             );
         }
-        let t_ms = parse_field::<u64>(&rec, 0, name, line)?;
-        let pid = parse_field::<u32>(&rec, 1, name, line)?;
+        let field = |i| Field {
+            rec: &rec,
+            i,
+            col: expected[i],
+            name,
+            line,
+        };
+        let t_ms = field(0).parse::<u64>()?;
+        let pid = field(1).parse::<u32>()?;
         let comm = std::str::from_utf8(&rec[2])
             .with_context(|| format!("reading {name} line {line} column comm: not UTF-8"))?;
+        let cgroup = if prefix > 3 {
+            field(3).parse::<u64>()?
+        } else {
+            0
+        };
         for (i, v) in values.iter_mut().enumerate() {
-            *v = parse_field::<i64>(&rec, ROW_PREFIX.len() + i, name, line)?;
+            *v = field(prefix + i).parse::<i64>()?;
         }
         let sample = RawSample::from_values(&values).map_err(|e| {
             let (col, what) = match e {
@@ -245,6 +283,7 @@ pub fn parse_samples<R: Read>(reader: R, name: &str) -> Result<Samples> {
             t_ms,
             pid,
             comm,
+            cgroup,
             sample,
         });
     }
@@ -281,19 +320,37 @@ fn check_header(rec: &csv::ByteRecord, expected: &[&str], name: &str) -> Result<
     Ok(())
 }
 
-fn parse_field<T>(rec: &csv::ByteRecord, i: usize, name: &str, line: u64) -> Result<T>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    let col = header()[i];
-    let raw = &rec[i];
-    let s = std::str::from_utf8(raw)
-        .map_err(|_| anyhow::anyhow!("reading {name} line {line} column {col}: not UTF-8"))?
-        .trim();
-    s.parse::<T>().map_err(|e| {
-        anyhow::anyhow!("reading {name} line {line} column {col}: {e} ({s:?} is not an integer)")
-    })
+/// One field of a record, with what an error message needs to say where it is.
+struct Field<'a> {
+    rec: &'a csv::ByteRecord,
+    i: usize,
+    col: &'a str,
+    name: &'a str,
+    line: u64,
+}
+
+impl Field<'_> {
+    fn parse<T>(&self) -> Result<T>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let Self {
+            rec,
+            i,
+            col,
+            name,
+            line,
+        } = self;
+        let s = std::str::from_utf8(&rec[*i])
+            .map_err(|_| anyhow::anyhow!("reading {name} line {line} column {col}: not UTF-8"))?
+            .trim();
+        s.parse::<T>().map_err(|e| {
+            anyhow::anyhow!(
+                "reading {name} line {line} column {col}: {e} ({s:?} is not an integer)"
+            )
+        })
+    }
 }
 
 #[cfg(test)]
@@ -311,7 +368,7 @@ mod tests {
             ..Default::default()
         };
         let vals: Vec<String> = s.values().iter().map(|v| v.to_string()).collect();
-        format!("1000,42,bash,{}", vals.join(","))
+        format!("1000,42,bash,7,{}", vals.join(","))
     }
 
     #[test]
@@ -325,12 +382,30 @@ mod tests {
         };
         let mut buf = Vec::new();
         let mut w = SampleWriter::new(&mut buf).unwrap();
-        w.write(5, 7, "a,b\"c", &s).unwrap();
+        w.write((5, 7, "a,b\"c", 99), &s).unwrap();
         w.flush().unwrap();
         let got = parse_samples(&buf[..], "mem").unwrap();
         assert_eq!(got.rows.len(), 1);
         assert_eq!(got.rows[0].sample, s);
+        assert_eq!(got.rows[0].cgroup, 99);
         assert_eq!(got.comm(&got.rows[0]), "a_b_c");
+    }
+
+    #[test]
+    fn recordings_without_the_cgroup_column_still_read() {
+        let row = good_row().replacen(",bash,7,", ",bash,", 1);
+        let old = format!("{}\n{row}\n", header_v1().join(","));
+        let got = parse_samples(old.as_bytes(), "old.csv").unwrap();
+        assert_eq!(got.rows.len(), 1);
+        assert_eq!(got.rows[0].cgroup, 0);
+        assert_eq!(got.rows[0].sample.interval_ns, 1_000_000_000);
+        let err = parse_samples(
+            format!("{}\n{row}\n", header().join(",")).as_bytes(),
+            "x.csv",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("x.csv line 2"), "{err}");
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct RowMeta {
     pub pid: u32,
     /// Command name at this row (index into [`Dataset::comms`]).
     pub comm: u32,
+    /// cgroup v2 id at this row (0: unknown).
+    pub cgroup: u64,
     /// Command name of the process's last sample: the group a split keeps on one side.
     pub group: u32,
     /// Process id within the data set (pid + start time).
@@ -231,6 +233,7 @@ pub fn build(samples: &Samples, with_targets: bool, horizon: usize) -> Dataset {
                     t_ms: src.t_ms,
                     pid: src.pid,
                     comm: src.comm,
+                    cgroup: src.cgroup,
                     group,
                     process: p as u32,
                     run,
@@ -576,6 +579,7 @@ pub(crate) mod tests {
                     t_ms: t * 1000 + 500,
                     pid: 100 + p,
                     comm: p % n_comms,
+                    cgroup: 1,
                     sample,
                 });
             }

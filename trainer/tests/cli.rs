@@ -26,7 +26,7 @@ fn header() -> String {
 
 /// A valid row: pid 7, comm "x", one-second interval.
 fn row(t_ms: u64) -> String {
-    let mut v = vec![t_ms.to_string(), "7".into(), "x".into()];
+    let mut v = vec![t_ms.to_string(), "7".into(), "x".into(), "0".into()];
     for c in COLUMNS {
         v.push(match c {
             "interval_ns" => "1000000000".into(),
@@ -207,7 +207,7 @@ fn predict_and_eval_run_the_blob_on_a_capture() {
     assert!(lines
         .next()
         .unwrap()
-        .starts_with("t_ms,pid,comm,cpu_current,cpu_linear_5,cpu_forest_5,cpu_lo_5,cpu_hi_5,cpu_linear_60,cpu_forest_60,cpu_lo_60,cpu_hi_60,rss_current"));
+        .starts_with("t_ms,pid,comm,cgroup,cpu_current,cpu_linear_5,cpu_forest_5,cpu_lo_5,cpu_hi_5,cpu_linear_60,cpu_forest_60,cpu_lo_60,cpu_hi_60,rss_current"));
     assert!(lines.count() > 1000);
     trainer()
         .arg("eval")

@@ -220,7 +220,7 @@ fn report_of_the_reference_heldout_capture_stays_small() {
 fn bad_csv_value_names_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let header: Vec<&str> = ROW_PREFIX.iter().chain(COLUMNS.iter()).copied().collect();
-    let mut row: Vec<String> = vec!["1000".into(), "7".into(), "x".into()];
+    let mut row: Vec<String> = vec!["1000".into(), "7".into(), "x".into(), "0".into()];
     row.extend(COLUMNS.iter().map(|c| match *c {
         "interval_ns" => "1000000000".to_string(),
         "rss_anon_kib" => "12k".to_string(),

@@ -58,6 +58,7 @@ pub mod features;
 pub mod fixed;
 pub mod forecast;
 pub mod forest;
+pub mod group;
 pub mod history;
 pub mod linear;
 pub mod sample;

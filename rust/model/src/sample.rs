@@ -13,8 +13,13 @@
 //! This module must stay usable in the kernel: no floats, no allocation, no panics.
 
 /// Columns that precede the counters in every CSV row: wall-clock-independent time stamp (ms since
-/// boot, monotonic), thread-group id, and the command name (no commas; the writer replaces them).
-pub const ROW_PREFIX: [&str; 3] = ["t_ms", "pid", "comm"];
+/// boot, monotonic), thread-group id, the command name (no commas; the writer replaces them) and
+/// the process's cgroup v2 id (the inode number of its cgroup's directory; 0 without cgroups).
+/// Recordings made before the cgroup column have the first three only ([`ROW_PREFIX_V1`]).
+pub const ROW_PREFIX: [&str; 4] = ["t_ms", "pid", "comm", "cgroup"];
+
+/// [`ROW_PREFIX`] of recordings made before the cgroup column; readers still accept it.
+pub const ROW_PREFIX_V1: [&str; 3] = ["t_ms", "pid", "comm"];
 
 /// Number of counter columns in a CSV row (after [`ROW_PREFIX`]).
 pub const N_COLUMNS: usize = 23;
