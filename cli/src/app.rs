@@ -187,6 +187,8 @@ pub(crate) mod tests {
                     Row {
                         pid,
                         comm: comm.into(),
+                        cgroup: 0,
+                        anomaly: None,
                         targets,
                     }
                 })

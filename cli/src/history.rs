@@ -108,6 +108,8 @@ mod tests {
                 .map(|&(pid, comm)| Row {
                     pid,
                     comm: comm.into(),
+                    cgroup: 0,
+                    anomaly: None,
                     targets: [Some(f); N_TARGETS],
                 })
                 .collect(),

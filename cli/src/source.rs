@@ -153,7 +153,7 @@ pub fn explain(path: &Path, dir: &Path, e: io::Error) -> anyhow::Error {
     match e.kind() {
         io::ErrorKind::NotFound if !dir.is_dir() => {
             let mut msg = format!(
-                "procperf module not loaded (no {}): load it with insmod procperf.ko",
+                "procperf module not loaded (no {}): load it with modprobe procperf (installed by make install) or insmod procperf.ko, see README.md",
                 dir.display()
             );
             if let Some(parent) = dir.parent().filter(|p| is_empty_dir(p)) {
@@ -227,14 +227,26 @@ mod tests {
         );
     }
 
+    /// The module's predictions.csv header, and the cgroup field a row needs after `comm` when
+    /// the header has that column (modules since the cgroup column).
+    fn golden_header() -> (&'static str, &'static str) {
+        let header = include_str!("../../tests/golden/predictions.csv.header").trim_end();
+        let cgroup = if header.starts_with("t_ms,pid,comm,cgroup,") {
+            ",0"
+        } else {
+            ""
+        };
+        (header, cgroup)
+    }
+
     #[test]
     fn live_reads_the_latest_pass_and_the_module_files() {
         let dir = temp_dir("live");
-        let header = include_str!("../../tests/golden/predictions.csv.header").trim_end();
+        let (header, cg) = golden_header();
         let z = ",0,0,0,0,0,0,0,0,0".repeat(3);
         fs::write(
             dir.join("predictions.csv"),
-            format!("{header}\n7000,3,sh,5,5,5,5,5,5,5,5,5{z}\n"),
+            format!("{header}\n7000,3,sh{cg},5,5,5,5,5,5,5,5,5{z}\n"),
         )
         .unwrap();
         fs::write(dir.join("version"), "procperf 0.1.0\nkernel 6.12.0\n").unwrap();
@@ -261,10 +273,14 @@ mod tests {
     #[test]
     fn replay_plays_passes_in_order_and_loops() {
         let dir = temp_dir("replay");
-        let header = include_str!("../../tests/golden/predictions.csv.header").trim_end();
+        let (header, cg) = golden_header();
         let z = ",0,0,0,0,0,0,0,0,0".repeat(4);
         let path = dir.join("rec.csv");
-        fs::write(&path, format!("{header}\n2000,1,a{z}\n1000,1,a{z}\n")).unwrap();
+        fs::write(
+            &path,
+            format!("{header}\n2000,1,a{cg}{z}\n1000,1,a{cg}{z}\n"),
+        )
+        .unwrap();
         let (mut src, first) = Source::replay(&path).unwrap();
         assert_eq!(
             (first.pass.t_ms, first.label.as_str()),

@@ -380,6 +380,8 @@ mod tests {
         Row {
             pid,
             comm: comm.into(),
+            cgroup: 0,
+            anomaly: None,
             targets,
         }
     }
