@@ -6,8 +6,11 @@
 //! (bounded per-process memory) → [`app`] (sort, selection, keys) → [`view`] (units, columns) →
 //! [`ui`] (ratatui) / plain text; [`top`] runs the loop. Units and target names come from the
 //! shared model crate, so they cannot drift from what the module prints.
+//!
+//! `procperf exporter` ([`exporter`]) publishes the same files as Prometheus metrics.
 
 pub mod app;
+pub mod exporter;
 pub mod history;
 pub mod pass;
 pub mod source;

@@ -1,6 +1,8 @@
 //! `procperf`: parses the command line and calls the library.
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
+use procperf_cli::exporter::{self, Settings};
 use procperf_cli::source::DEFAULT_DIR;
 use procperf_cli::top::{self, parse_interval, Options};
 use procperf_cli::view::SortKey;
@@ -48,6 +50,46 @@ enum Cmd {
         #[arg(long)]
         once: bool,
     },
+    /// Prometheus exporter of the module's files: serves /metrics over HTTP (OpenMetrics or
+    /// the text format 0.0.4, as the scraper asks), or writes DIR/procperf.prom for
+    /// node_exporter's textfile collector (--textfile).
+    ///
+    /// Reads version, stats, interval_ms, model_info, accuracy, predictions.csv, cgroups.csv
+    /// and comms.csv at most once per module interval. Per-process series only for the top N
+    /// processes by forecast upper bound, cgroups and commands beyond --max-groups summed into
+    /// one "other" group: at most 4 308 series with the defaults (cli/README.md). debugfs is
+    /// root-only: run as root.
+    Exporter {
+        /// The module's debugfs directory.
+        #[arg(long, default_value = DEFAULT_DIR)]
+        dir: PathBuf,
+        /// Address to serve on (loopback by default: the metrics name commands and cgroups).
+        #[arg(long, value_name = "ADDR", default_value = exporter::DEFAULT_LISTEN)]
+        listen: String,
+        /// Processes with series of their own: those within the top N by forecast upper bound
+        /// stay until they fall beyond 2N.
+        #[arg(long, value_name = "N", default_value_t = exporter::DEFAULT_TOP,
+              value_parser = clap::value_parser!(u16).range(1..=1000).map(usize::from))]
+        top: usize,
+        /// Cgroups, and commands, with series of their own (same rule); the rest are summed
+        /// into one group "other" ("(other commands)" for commands).
+        #[arg(long, value_name = "N", default_value_t = exporter::DEFAULT_MAX_GROUPS,
+              value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+        max_groups: usize,
+        /// The cgroup2 mount to resolve cgroup ids in [default: from /proc/self/mountinfo].
+        #[arg(long, value_name = "PATH")]
+        cgroup_root: Option<PathBuf>,
+        /// Write DIR/procperf.prom (text format 0.0.4, atomically) instead of serving HTTP.
+        #[arg(long, value_name = "DIR")]
+        textfile: Option<PathBuf>,
+        /// Seconds between writes in textfile mode.
+        #[arg(long, value_name = "SECS", value_parser = parse_interval, requires = "textfile")]
+        every: Option<Duration>,
+        /// Write once and exit; without --textfile, print the metrics (text format 0.0.4) to
+        /// standard output.
+        #[arg(long)]
+        once: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -66,6 +108,24 @@ fn main() -> ExitCode {
             replay,
             once,
         }),
+        Cmd::Exporter {
+            dir,
+            listen,
+            top,
+            max_groups,
+            cgroup_root,
+            textfile,
+            every,
+            once,
+        } => exporter::run(
+            Settings {
+                dir,
+                top,
+                max_groups,
+                cgroup_root,
+            },
+            &exporter::Mode::from_options(&listen, textfile, every, once),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
