@@ -14,8 +14,9 @@
 use crate::pass::{self, Row};
 use crate::source::explain;
 use anyhow::{anyhow, bail, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
+use std::hash::Hash;
 use std::io;
 use std::path::Path;
 
@@ -365,7 +366,12 @@ const LEVEL_COLUMNS: [&str; 4] = [
 /// `cgroups.csv` or `comms.csv`: a header, then one row per group; `key_column` is `cgroup` or
 /// `comm`. Horizons are the `H` of every `cpu_permille_H` column, each needing its four
 /// companions (`rss_kib_H`, `disk_bytes_per_s_H`, `net_bytes_per_s_H`, `rss_kib_hi_H`).
-pub fn parse_groups<K>(
+///
+/// Rows with the same key are merged into one, every number summed (the latest `t_ms` kept): the
+/// module prints command names as `samples` does, so two commands that differ only in bytes it
+/// replaces (commas, blanks, non-ASCII) print the same, and one series each is all Prometheus
+/// can tell apart.
+pub fn parse_groups<K: Clone + Eq + Hash>(
     text: &str,
     file: &str,
     key_column: &str,
@@ -417,7 +423,8 @@ pub fn parse_groups<K>(
     }
     horizons.sort_by_key(|(h, _)| *h);
 
-    let mut rows = Vec::new();
+    let mut rows: Vec<Group<K>> = Vec::new();
+    let mut index: HashMap<K, usize> = HashMap::new();
     for record in records {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, csv::Position::line);
@@ -480,16 +487,66 @@ pub fn parse_groups<K>(
                 key_at + 1
             )
         })?;
-        rows.push(Group {
+        let row = Group {
             key,
             t_ms: num(t_ms_at)?,
             processes: num(processes_at)?,
             counters,
             now: levels(&levels_idx)?,
             ahead,
-        });
+        };
+        match index.get(&row.key) {
+            Some(&i) => rows[i].merge(&row),
+            None => {
+                index.insert(row.key.clone(), rows.len());
+                rows.push(row);
+            }
+        }
     }
     Ok(rows)
+}
+
+impl<K> Group<K> {
+    /// Adds `other`'s numbers to this row's (rows of one table have the same horizons).
+    fn merge(&mut self, other: &Group<K>) {
+        self.t_ms = self.t_ms.max(other.t_ms);
+        self.processes = self.processes.saturating_add(other.processes);
+        self.counters.add(&other.counters);
+        self.now.add(&other.now);
+        for (a, b) in self.ahead.iter_mut().zip(&other.ahead) {
+            a.levels.add(&b.levels);
+            a.rss_kib_hi = a.rss_kib_hi.saturating_add(b.rss_kib_hi);
+        }
+    }
+}
+
+impl Counters {
+    fn add(&mut self, o: &Counters) {
+        let pairs = [
+            (&mut self.cpu_user_ns, o.cpu_user_ns),
+            (&mut self.cpu_sys_ns, o.cpu_sys_ns),
+            (&mut self.disk_read_bytes, o.disk_read_bytes),
+            (&mut self.disk_write_bytes, o.disk_write_bytes),
+            (&mut self.net_rx_bytes, o.net_rx_bytes),
+            (&mut self.net_tx_bytes, o.net_tx_bytes),
+            (&mut self.nvcsw, o.nvcsw),
+            (&mut self.nivcsw, o.nivcsw),
+            (&mut self.minflt, o.minflt),
+            (&mut self.majflt, o.majflt),
+        ];
+        for (a, b) in pairs {
+            *a = a.saturating_add(b);
+        }
+    }
+}
+
+impl Levels {
+    fn add(&mut self, o: &Levels) {
+        self.cpu_permille = self.cpu_permille.saturating_add(o.cpu_permille);
+        self.rss_kib = self.rss_kib.saturating_add(o.rss_kib);
+        self.disk_bytes_per_s = self.disk_bytes_per_s.saturating_add(o.disk_bytes_per_s);
+        self.net_bytes_per_s = self.net_bytes_per_s.saturating_add(o.net_bytes_per_s);
+    }
 }
 
 fn first_line(text: &str) -> &str {
@@ -664,6 +721,23 @@ pub(crate) mod tests {
             err,
             "cgroups.csv line 1: no column \"rss_kib_hi_60\" in the header"
         );
+    }
+
+    #[test]
+    fn rows_printed_with_the_same_key_are_summed() {
+        let header = CGROUPS_HEADER.replacen(",cgroup,", ",comm,", 1);
+        let a = cgroup_row(0).replacen(",0,", ",my_app,", 1);
+        let b = a.replacen("1000,", "2000,", 1);
+        let text = format!(
+            "{header}\n{a}\n{}\n{b}\n",
+            cgroup_row(0).replacen(",0,", ",other,", 1)
+        );
+        let rows = parse_groups(&text, "comms.csv", "comm", |s| Ok(s.to_owned())).unwrap();
+        assert_eq!(rows.len(), 2);
+        let g = &rows[0];
+        assert_eq!((g.key.as_str(), g.t_ms, g.processes), ("my_app", 2000, 4));
+        assert_eq!((g.counters.cpu_user_ns, g.counters.majflt), (2, 20));
+        assert_eq!((g.now.cpu_permille, g.ahead[1].rss_kib_hi), (22, 48));
     }
 
     #[test]
