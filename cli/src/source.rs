@@ -227,28 +227,28 @@ mod tests {
         );
     }
 
-    /// The module's predictions.csv header, and the cgroup field a row needs after `comm` when
-    /// the header has that column (modules since the cgroup column).
-    fn golden_header() -> (&'static str, &'static str) {
+    /// The module's predictions.csv header, and a row for it: `t_ms`, `pid` and `comm` given,
+    /// every `cpu_` column `cpu`, any other column 0.
+    fn golden_row(t_ms: u64, pid: i32, comm: &str, cpu: i64) -> (&'static str, String) {
         let header = include_str!("../../tests/golden/predictions.csv.header").trim_end();
-        let cgroup = if header.starts_with("t_ms,pid,comm,cgroup,") {
-            ",0"
-        } else {
-            ""
-        };
-        (header, cgroup)
+        let row: Vec<String> = header
+            .split(',')
+            .map(|c| match c {
+                "t_ms" => t_ms.to_string(),
+                "pid" => pid.to_string(),
+                "comm" => comm.to_owned(),
+                c if c.starts_with("cpu_") => cpu.to_string(),
+                _ => "0".to_owned(),
+            })
+            .collect();
+        (header, row.join(","))
     }
 
     #[test]
     fn live_reads_the_latest_pass_and_the_module_files() {
         let dir = temp_dir("live");
-        let (header, cg) = golden_header();
-        let z = ",0,0,0,0,0,0,0,0,0".repeat(3);
-        fs::write(
-            dir.join("predictions.csv"),
-            format!("{header}\n7000,3,sh{cg},5,5,5,5,5,5,5,5,5{z}\n"),
-        )
-        .unwrap();
+        let (header, row) = golden_row(7000, 3, "sh", 5);
+        fs::write(dir.join("predictions.csv"), format!("{header}\n{row}\n")).unwrap();
         fs::write(dir.join("version"), "procperf 0.1.0\nkernel 6.12.0\n").unwrap();
         fs::write(
             dir.join("model_info"),
@@ -273,14 +273,10 @@ mod tests {
     #[test]
     fn replay_plays_passes_in_order_and_loops() {
         let dir = temp_dir("replay");
-        let (header, cg) = golden_header();
-        let z = ",0,0,0,0,0,0,0,0,0".repeat(4);
+        let (header, later) = golden_row(2000, 1, "a", 0);
+        let (_, earlier) = golden_row(1000, 1, "a", 0);
         let path = dir.join("rec.csv");
-        fs::write(
-            &path,
-            format!("{header}\n2000,1,a{cg}{z}\n1000,1,a{cg}{z}\n"),
-        )
-        .unwrap();
+        fs::write(&path, format!("{header}\n{later}\n{earlier}\n")).unwrap();
         let (mut src, first) = Source::replay(&path).unwrap();
         assert_eq!(
             (first.pass.t_ms, first.label.as_str()),
