@@ -13,12 +13,23 @@
 //!
 //! The number of series is bounded: [`series_bound`] counts the most each part can export, and a
 //! test builds a snapshot where every part is full and checks the count equals it.
+//!
+//! One file per source: [`module`] (`version`, `model_info`, `stats`, `accuracy` and the
+//! exporter's own), [`groups`] (`cgroups.csv`, `comms.csv`), [`processes`] (`predictions.csv`).
+
+mod groups;
+mod module;
+mod processes;
+
+pub use module::{own, Own, OWN_SERIES};
 
 use super::cgroups::CgroupPaths;
-use super::read::{Group, Levels, Snapshot};
-use super::units::{self, horizon_label};
-use crate::pass::Row;
-use procperf_model::schema::{Target, HORIZON, MAX_HORIZON};
+use super::read::Snapshot;
+use groups::{
+    GroupKind, GROUP_COUNTER_SERIES, GROUP_FORECAST_SERIES_PER_HORIZON, GROUP_LEVEL_SERIES,
+};
+use module::{ACCURACY_SERIES_PER_TARGET_HORIZON, MODULE_SERIES};
+use processes::process_series;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{self, DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
@@ -64,7 +75,7 @@ pub struct Family {
 }
 
 impl Family {
-    fn new(
+    pub(super) fn new(
         name: impl Into<String>,
         help: &'static str,
         kind: Kind,
@@ -79,7 +90,7 @@ impl Family {
         }
     }
 
-    fn push(&mut self, labels: Vec<(&'static str, String)>, value: f64) {
+    pub(super) fn push(&mut self, labels: Vec<(&'static str, String)>, value: f64) {
         self.series.push(Series { labels, value });
     }
 
@@ -199,10 +210,10 @@ pub const OTHER_COMMS: &str = "(other commands)";
 /// Every family of the module's files: module and model, live accuracy, cgroups, commands and
 /// the selected processes.
 pub fn build(s: &Snapshot, selected: &Selected<'_>, paths: &CgroupPaths) -> Families {
-    let mut out = module(s);
-    out.extend(accuracy(s));
+    let mut out = module::module(s);
+    out.extend(module::accuracy(s));
     if let Some(rows) = &s.cgroups {
-        out.extend(groups(
+        out.extend(groups::groups(
             &GroupKind {
                 prefix: "cgroup",
                 label: "cgroup",
@@ -216,7 +227,7 @@ pub fn build(s: &Snapshot, selected: &Selected<'_>, paths: &CgroupPaths) -> Fami
         ));
     }
     if let Some(rows) = &s.comms {
-        out.extend(groups(
+        out.extend(groups::groups(
             &GroupKind {
                 prefix: "comm",
                 label: "comm",
@@ -229,590 +240,13 @@ pub fn build(s: &Snapshot, selected: &Selected<'_>, paths: &CgroupPaths) -> Fami
             s.interval_ms,
         ));
     }
-    out.extend(processes(
+    out.extend(processes::processes(
         &s.processes,
         |pid| selected.processes.is_none_or(|set| set.contains(&pid)),
         |id| paths.label(id),
         s.interval_ms,
     ));
     Families(out)
-}
-
-/// What the exporter itself reports.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Own {
-    /// Seconds this scrape spent reading the files and building the families (0 from cache).
-    pub scrape_seconds: f64,
-    /// Series exported by this scrape, these four included.
-    pub series: usize,
-    /// Reads of the module's files that failed since the exporter started.
-    pub read_errors: u64,
-    /// Whether the module's files were read.
-    pub up: bool,
-}
-
-/// Series [`own`] exports.
-pub const OWN_SERIES: usize = 4;
-
-/// The exporter's own families.
-pub fn own(o: &Own) -> Families {
-    let gauge = |name, help, unit, v: f64| {
-        let mut f = Family::new(name, help, Kind::Gauge, unit);
-        f.push(vec![], v);
-        f
-    };
-    let mut errors = Family::new(
-        "procperf_exporter_read_errors_total",
-        "Reads of the procperf module's files that failed (module unloaded, malformed file).",
-        Kind::Counter,
-        None,
-    );
-    errors.push(vec![], o.read_errors as f64);
-    Families(vec![
-        gauge(
-            "procperf_exporter_scrape_duration_seconds",
-            "Time this scrape spent reading the module's files and building the metrics (0 when served from the cache of the current interval).",
-            Some("seconds"),
-            o.scrape_seconds,
-        ),
-        gauge(
-            "procperf_exporter_series",
-            "Series in this scrape, these included.",
-            None,
-            o.series as f64,
-        ),
-        errors,
-        gauge(
-            "procperf_up",
-            "1 when the procperf module's files were read, 0 when not (module not loaded, unreadable or malformed file: see the exporter's log).",
-            None,
-            if o.up { 1.0 } else { 0.0 },
-        ),
-    ])
-}
-
-/// Series of [`module`] at most: two info metrics, 7 gauges, 5 counters.
-pub const MODULE_SERIES: usize = 14;
-
-/// `version`, `model_info` and `stats`.
-fn module(s: &Snapshot) -> Vec<Family> {
-    let mut out = Vec::new();
-    let mut info = Family::new(
-        "procperf_module_info",
-        "The procperf module loaded: its version and the kernel release.",
-        Kind::Info,
-        None,
-    );
-    info.push(
-        vec![
-            ("version", s.version.procperf.clone()),
-            ("kernel", s.version.kernel.clone()),
-        ],
-        1.0,
-    );
-    out.push(info);
-    let mut model = Family::new(
-        "procperf_model_info",
-        "The active model: source (default or uploaded), feature schema id, trees, maximum depth and the nominal coverage of its intervals (ratio).",
-        Kind::Info,
-        None,
-    );
-    if let Some(m) = &s.model {
-        let v = |k: &str| m.get(k).unwrap_or("").to_owned();
-        let coverage = m
-            .get("interval_coverage_permille")
-            .and_then(|p| p.parse::<u64>().ok())
-            .map_or(String::new(), |p| (p as f64 / 1000.0).to_string());
-        model.push(
-            vec![
-                ("source", v("source")),
-                ("schema", v("schema_id")),
-                ("trees", v("trees")),
-                ("max_depth", v("max_depth")),
-                ("coverage", coverage),
-            ],
-            1.0,
-        );
-    }
-    out.push(model);
-
-    let stat = |name: &str| s.stats.get(name);
-    let gauge = |name, help, unit, v: Option<f64>| {
-        let mut f = Family::new(name, help, Kind::Gauge, unit);
-        if let Some(v) = v {
-            f.push(vec![], v);
-        }
-        f
-    };
-    let counter = |name, help, unit, v: Option<f64>| {
-        let mut f = Family::new(name, help, Kind::Counter, unit);
-        if let Some(v) = v {
-            f.push(vec![], v);
-        }
-        f
-    };
-    let ns = |name: &str| stat(name).map(units::ns_seconds);
-    let count = |name: &str| stat(name).map(|v| v as f64);
-    let pass_total = stat("pass_ns_total")
-        .or_else(|| Some(stat("pass_ns_avg")?.saturating_mul(stat("passes")?)))
-        .map(units::ns_seconds);
-    out.extend([
-        gauge(
-            "procperf_interval_seconds",
-            "The module's sampling interval.",
-            Some("seconds"),
-            Some(s.interval_ms as f64 / 1000.0),
-        ),
-        gauge(
-            "procperf_processes_seen",
-            "Processes the last sampling pass saw.",
-            None,
-            count("processes_seen"),
-        ),
-        gauge(
-            "procperf_tracked_processes",
-            "Processes the module tracks (at most its capacity).",
-            None,
-            count("processes_tracked"),
-        ),
-        gauge(
-            "procperf_predicted_processes",
-            "Processes with a forecast in the last pass.",
-            None,
-            count("predicted"),
-        ),
-        gauge(
-            "procperf_memory_bytes",
-            "Memory the module holds.",
-            Some("bytes"),
-            count("memory_bytes"),
-        ),
-        counter(
-            "procperf_passes_total",
-            "Sampling passes since the module was loaded.",
-            None,
-            count("passes"),
-        ),
-        counter(
-            "procperf_pass_duration_seconds_total",
-            "Time spent in sampling passes since the module was loaded.",
-            Some("seconds"),
-            pass_total,
-        ),
-        counter(
-            "procperf_samples_dropped_total",
-            "Rows of the samples stream that readers missed by falling behind.",
-            None,
-            count("rows_dropped"),
-        ),
-        counter(
-            "procperf_evictions_total",
-            "Tracked processes evicted to make room for others.",
-            None,
-            count("evictions"),
-        ),
-        counter(
-            "procperf_untracked_total",
-            "Processes that could not be tracked (table full).",
-            None,
-            count("untracked"),
-        ),
-        gauge(
-            "procperf_pass_last_duration_seconds",
-            "Duration of the last sampling pass.",
-            Some("seconds"),
-            ns("pass_ns_last"),
-        ),
-        gauge(
-            "procperf_pass_max_duration_seconds",
-            "Longest sampling pass since the module was loaded.",
-            Some("seconds"),
-            ns("pass_ns_max"),
-        ),
-    ]);
-    out
-}
-
-/// Series of [`accuracy`] per target and horizon: checks, covered, three forecasters' errors.
-pub const ACCURACY_SERIES_PER_TARGET_HORIZON: usize = 5;
-
-/// `accuracy`: the live scores, in the targets' model units.
-fn accuracy(s: &Snapshot) -> Vec<Family> {
-    let mut checks = Family::new(
-        "procperf_forecast_checks_total",
-        "Published forecasts checked against the outcome (restarts with each model).",
-        Kind::Counter,
-        None,
-    );
-    let mut covered = Family::new(
-        "procperf_forecast_covered_total",
-        "Checked outcomes that fell inside the published forecast band (restarts with each model).",
-        Kind::Counter,
-        None,
-    );
-    let mut errors = Family::new(
-        "procperf_forecast_absolute_error_total",
-        "Summed absolute errors of the checked forecasts in the model units of the target (CPU permille, RSS KiB, I/O 256*log2(1+B/s)): the published forecast, persistence and the EWMA baseline (restarts with each model).",
-        Kind::Counter,
-        None,
-    );
-    for a in &s.accuracy {
-        let labels = || {
-            vec![
-                ("target", a.target.clone()),
-                ("horizon_seconds", horizon_label(a.horizon, s.interval_ms)),
-            ]
-        };
-        checks.push(labels(), a.scored as f64);
-        covered.push(labels(), a.covered as f64);
-        for (forecaster, v) in [
-            ("published", a.err_published),
-            ("persistence", a.err_persistence),
-            ("ewma", a.err_ewma),
-        ] {
-            let mut l = labels();
-            l.push(("forecaster", forecaster.to_owned()));
-            errors.push(l, v as f64);
-        }
-    }
-    vec![checks, covered, errors]
-}
-
-/// How a group table is exposed: `procperf_<prefix>_...{<label>="..."}`.
-struct GroupKind {
-    prefix: &'static str,
-    label: &'static str,
-    other: &'static str,
-}
-
-/// A cgroup's `memory.max`, by key.
-type MemoryMax<'a, K> = &'a dyn Fn(&K) -> Option<u64>;
-
-/// The summed levels of the groups not selected, and per horizon their summed forecasts and RSS
-/// upper ends, all in base units.
-#[derive(Default)]
-struct Others {
-    processes: u64,
-    now: [f64; 4],
-    ahead: Vec<(u64, [f64; 4], f64)>,
-}
-
-/// Counter series per group: two labels values for each of five counters.
-pub const GROUP_COUNTER_SERIES: usize = 10;
-/// Gauge series per group apart from forecasts: processes and four levels.
-pub const GROUP_LEVEL_SERIES: usize = 5;
-/// Forecast series per group and horizon: four targets and the RSS upper ends.
-pub const GROUP_FORECAST_SERIES_PER_HORIZON: usize = 5;
-
-/// Families of a group table: for each selected group its counters, levels, forecasts (and, for
-/// cgroups, `memory.max`); the others summed into one `other` group, which has no counters: a sum
-/// over a changing set of groups goes down when one joins the selected, and a counter that goes
-/// down reads as a reset to `rate()`.
-fn groups<K>(
-    kind: &GroupKind,
-    rows: &[Group<K>],
-    selected: impl Fn(&K) -> bool,
-    label_of: impl Fn(&K) -> String,
-    memory_max: Option<MemoryMax<'_, K>>,
-    interval_ms: u64,
-) -> Vec<Family> {
-    let p = kind.prefix;
-    let name = |stem: &str| format!("procperf_{p}_{stem}");
-    let mut cpu = Family::new(
-        name("cpu_seconds_total"),
-        "CPU time of the group's processes by mode, exited ones included.",
-        Kind::Counter,
-        Some("seconds"),
-    );
-    let mut disk = Family::new(
-        name("disk_bytes_total"),
-        "Block I/O of the group's processes by direction.",
-        Kind::Counter,
-        Some("bytes"),
-    );
-    let mut net = Family::new(
-        name("network_bytes_total"),
-        "Socket bytes of the group's processes by direction.",
-        Kind::Counter,
-        Some("bytes"),
-    );
-    let mut cs = Family::new(
-        name("context_switches_total"),
-        "Context switches of the group's processes by kind.",
-        Kind::Counter,
-        None,
-    );
-    let mut faults = Family::new(
-        name("page_faults_total"),
-        "Page faults of the group's processes by kind.",
-        Kind::Counter,
-        None,
-    );
-    let mut procs = Family::new(
-        name("processes"),
-        "Processes of the group the module tracks.",
-        Kind::Gauge,
-        None,
-    );
-    let mut levels = [
-        Family::new(
-            name("cpu_usage_ratio"),
-            "CPU use of the group over the last interval, in CPUs (1 = one CPU).",
-            Kind::Gauge,
-            Some("ratio"),
-        ),
-        Family::new(
-            name("resident_memory_bytes"),
-            "Resident memory of the group's processes.",
-            Kind::Gauge,
-            Some("bytes"),
-        ),
-        Family::new(
-            name("disk_bytes_per_second"),
-            "Block I/O rate of the group over the last interval, read and write.",
-            Kind::Gauge,
-            Some("bytes_per_second"),
-        ),
-        Family::new(
-            name("network_bytes_per_second"),
-            "Socket byte rate of the group over the last interval, receive and transmit.",
-            Kind::Gauge,
-            Some("bytes_per_second"),
-        ),
-    ];
-    let mut ahead = [
-        Family::new(
-            name("cpu_usage_forecast_ratio"),
-            "Summed forecasts of the group's CPU use, mean over the horizon, in CPUs.",
-            Kind::Gauge,
-            Some("ratio"),
-        ),
-        Family::new(
-            name("resident_memory_forecast_bytes"),
-            "Summed forecasts of the group's peak resident memory over the horizon.",
-            Kind::Gauge,
-            Some("bytes"),
-        ),
-        Family::new(
-            name("disk_forecast_bytes_per_second"),
-            "Summed forecasts of the group's block I/O rate, mean over the horizon.",
-            Kind::Gauge,
-            Some("bytes_per_second"),
-        ),
-        Family::new(
-            name("network_forecast_bytes_per_second"),
-            "Summed forecasts of the group's socket byte rate, mean over the horizon.",
-            Kind::Gauge,
-            Some("bytes_per_second"),
-        ),
-    ];
-    let mut upper = Family::new(name("resident_memory_forecast_upper_bytes"), "Summed upper ends of the group's resident memory forecast bands (conservative, not an 80 % bound of the sum).", Kind::Gauge, Some("bytes"));
-    let mut mem_max = Family::new(
-        name("memory_max_bytes"),
-        "The cgroup's memory.max (absent when it is max).",
-        Kind::Gauge,
-        Some("bytes"),
-    );
-
-    let level_values = |l: &Levels| {
-        [
-            units::cpu_ratio(l.cpu_permille),
-            units::kib_bytes(l.rss_kib),
-            l.disk_bytes_per_s as f64,
-            l.net_bytes_per_s as f64,
-        ]
-    };
-    // The groups not selected: processes, levels and per horizon forecasts and RSS upper ends.
-    let mut other: Option<Others> = None;
-    for g in rows {
-        if !selected(&g.key) {
-            let o = other.get_or_insert_with(Others::default);
-            o.processes += g.processes;
-            let by_h = &mut o.ahead;
-            for (sum, v) in o.now.iter_mut().zip(level_values(&g.now)) {
-                *sum += v;
-            }
-            for a in &g.ahead {
-                let i = match by_h.iter().position(|(h, ..)| *h == a.horizon) {
-                    Some(i) => i,
-                    None => {
-                        by_h.push((a.horizon, [0.0; 4], 0.0));
-                        by_h.len() - 1
-                    }
-                };
-                let (_, sums, hi) = &mut by_h[i];
-                for (sum, v) in sums.iter_mut().zip(level_values(&a.levels)) {
-                    *sum += v;
-                }
-                *hi += units::kib_bytes(a.rss_kib_hi);
-            }
-            continue;
-        }
-        let key = label_of(&g.key);
-        let l = |extra: Option<(&'static str, &'static str)>| {
-            let mut v = vec![(kind.label, key.clone())];
-            v.extend(extra.map(|(k, x)| (k, x.to_owned())));
-            v
-        };
-        let c = &g.counters;
-        cpu.push(l(Some(("mode", "user"))), units::ns_seconds(c.cpu_user_ns));
-        cpu.push(l(Some(("mode", "system"))), units::ns_seconds(c.cpu_sys_ns));
-        disk.push(l(Some(("direction", "read"))), c.disk_read_bytes as f64);
-        disk.push(l(Some(("direction", "write"))), c.disk_write_bytes as f64);
-        net.push(l(Some(("direction", "receive"))), c.net_rx_bytes as f64);
-        net.push(l(Some(("direction", "transmit"))), c.net_tx_bytes as f64);
-        cs.push(l(Some(("kind", "voluntary"))), c.nvcsw as f64);
-        cs.push(l(Some(("kind", "involuntary"))), c.nivcsw as f64);
-        faults.push(l(Some(("kind", "minor"))), c.minflt as f64);
-        faults.push(l(Some(("kind", "major"))), c.majflt as f64);
-        procs.push(l(None), g.processes as f64);
-        for (f, v) in levels.iter_mut().zip(level_values(&g.now)) {
-            f.push(l(None), v);
-        }
-        for a in &g.ahead {
-            let h = horizon_label(a.horizon, interval_ms);
-            let lh = || {
-                let mut v = l(None);
-                v.push(("horizon_seconds", h.clone()));
-                v
-            };
-            for (f, v) in ahead.iter_mut().zip(level_values(&a.levels)) {
-                f.push(lh(), v);
-            }
-            upper.push(lh(), units::kib_bytes(a.rss_kib_hi));
-        }
-        if let Some(max) = memory_max.and_then(|m| m(&g.key)) {
-            mem_max.push(l(None), max as f64);
-        }
-    }
-    if let Some(o) = other {
-        let l = || vec![(kind.label, kind.other.to_owned())];
-        procs.push(l(), o.processes as f64);
-        for (f, v) in levels.iter_mut().zip(o.now) {
-            f.push(l(), v);
-        }
-        for (h, sums, hi) in o.ahead {
-            let lh = || {
-                let mut v = l();
-                v.push(("horizon_seconds", horizon_label(h, interval_ms)));
-                v
-            };
-            for (f, v) in ahead.iter_mut().zip(sums) {
-                f.push(lh(), v);
-            }
-            upper.push(lh(), hi);
-        }
-    }
-    let mut out = vec![cpu, disk, net, cs, faults, procs];
-    out.extend(levels);
-    out.extend(ahead);
-    out.push(upper);
-    if memory_max.is_some() {
-        out.push(mem_max);
-    }
-    out
-}
-
-/// Per target, the stems of the process families: current, forecast, bound; and their unit.
-const PROCESS_TARGETS: [(Target, &str, &str); 4] = [
-    (Target::Cpu, "cpu_usage", "ratio"),
-    (Target::Rss, "resident_memory", "bytes"),
-    (Target::Disk, "disk", "bytes_per_second"),
-    (Target::Net, "network", "bytes_per_second"),
-];
-
-/// Series per process: current, per horizon the forecast and two bounds, for each target; and
-/// the anomaly count.
-pub fn process_series(horizons: usize) -> usize {
-    PROCESS_TARGETS.len() * (1 + 3 * horizons) + 1
-}
-
-/// Families of the selected processes: now, forecasts and their bands at both horizons.
-fn processes(
-    rows: &[Row],
-    selected: impl Fn(i32) -> bool,
-    cgroup_label: impl Fn(u64) -> String,
-    interval_ms: u64,
-) -> Vec<Family> {
-    let mut now = Vec::new();
-    let mut forecast = Vec::new();
-    let mut bound = Vec::new();
-    for (_, stem, unit) in PROCESS_TARGETS {
-        now.push(Family::new(
-            format!("procperf_process_{stem}_{unit}"),
-            match stem {
-                "cpu_usage" => {
-                    "The process's CPU use over the last interval, in CPUs (1 = one CPU)."
-                }
-                "resident_memory" => "The process's resident memory.",
-                "disk" => "The process's own block I/O rate over the last interval.",
-                _ => "The process's socket byte rate over the last interval.",
-            },
-            Kind::Gauge,
-            Some(unit),
-        ));
-        forecast.push(Family::new(
-            format!("procperf_process_{stem}_forecast_{unit}"),
-            match stem {
-                "cpu_usage" => "The published forecast of the process's CPU use, mean over the horizon (0 after it exits), in CPUs.",
-                "resident_memory" => "The published forecast of the process's peak resident memory over the horizon.",
-                "disk" => "The published forecast of the process's block I/O rate, mean over the horizon.",
-                _ => "The published forecast of the process's socket byte rate, mean over the horizon.",
-            },
-            Kind::Gauge,
-            Some(unit),
-        ));
-        bound.push(Family::new(
-            format!("procperf_process_{stem}_forecast_bound_{unit}"),
-            "An end of the forecast's band (nominally 80 % of outcomes inside), lower or upper.",
-            Kind::Gauge,
-            Some(unit),
-        ));
-    }
-    let mut anomaly = Family::new(
-        "procperf_process_anomaly",
-        "Consecutive passes whose outcome left the process's forecast band.",
-        Kind::Gauge,
-        None,
-    );
-    let h_short = horizon_label(HORIZON as u64, interval_ms);
-    let h_long = horizon_label(MAX_HORIZON as u64, interval_ms);
-    for r in rows.iter().filter(|r| selected(r.pid)) {
-        let labels = vec![
-            ("pid", r.pid.to_string()),
-            ("comm", r.comm.clone()),
-            ("cgroup", cgroup_label(r.cgroup)),
-        ];
-        let with = |extra: &[(&'static str, &str)]| {
-            let mut l = labels.clone();
-            l.extend(extra.iter().map(|&(k, v)| (k, v.to_owned())));
-            l
-        };
-        for (i, (t, ..)) in PROCESS_TARGETS.iter().enumerate() {
-            let Some(f) = r.get(*t) else { continue };
-            let b = |level| units::base(*t, level);
-            now[i].push(labels.clone(), b(f.current));
-            let bands = [(&h_short, Some((f.forest, f.lo, f.hi)))]
-                .into_iter()
-                .chain([(&h_long, f.long.map(|l| (l.forest, l.lo, l.hi)))]);
-            for (h, band) in bands {
-                let Some((forest, lo, hi)) = band else {
-                    continue;
-                };
-                forecast[i].push(with(&[("horizon_seconds", h)]), b(forest));
-                bound[i].push(with(&[("horizon_seconds", h), ("bound", "lower")]), b(lo));
-                bound[i].push(with(&[("horizon_seconds", h), ("bound", "upper")]), b(hi));
-            }
-        }
-        if let Some(a) = r.anomaly {
-            anomaly.push(labels.clone(), a as f64);
-        }
-    }
-    let mut out = now;
-    out.extend(forecast);
-    out.extend(bound);
-    out.push(anomaly);
-    out
 }
 
 /// The most series one scrape exports with `top` processes (so at most `2·top` members, see
@@ -844,7 +278,10 @@ pub fn series_bound(top: usize, max_groups: usize, horizons: usize) -> usize {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::exporter::read::{Accuracy, Ahead, Counters, ModelInfo, Stats, Version};
+    use crate::exporter::read::{
+        Accuracy, Ahead, Counters, Group, Levels, ModelInfo, Stats, Version,
+    };
+    use crate::pass::Row;
     use crate::pass::{Band, Forecast};
     use procperf_model::schema::N_TARGETS;
 
