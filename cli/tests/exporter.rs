@@ -484,6 +484,38 @@ fn prometheus_scrapes_the_spec_metrics_in_base_units_within_the_series_bound() {
     );
     assert!(om.ends_with("# EOF\n"), "{om}");
 
+    // Wrong setups stop the exporter at once, with status 1 and one line saying why.
+    let fail = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(BIN)
+            .arg("exporter")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    };
+    let gone = tmp.path().join("nowhere/procperf");
+    let err = fail(&["--dir".as_ref(), gone.as_os_str()]);
+    assert!(
+        err.starts_with(&format!(
+            "procperf: procperf module not loaded (no {})",
+            gone.display()
+        )) && err.contains("modprobe procperf"),
+        "{err}"
+    );
+    let err = fail(&[
+        "--listen".as_ref(),
+        exporter_addr.as_ref(),
+        "--dir".as_ref(),
+        replay.module.as_os_str(),
+    ]);
+    assert_eq!(
+        err,
+        format!("procperf: cannot listen on {exporter_addr}: the address is already in use (another procperf exporter? choose another with --listen)\n")
+    );
+
     // A real Prometheus scrapes it every second (OpenMetrics, as Prometheus asks for it first).
     let prom = format!("127.0.0.1:{}", free_port());
     let config = tmp.path().join("prometheus.yml");
@@ -688,6 +720,22 @@ fn prometheus_scrapes_the_spec_metrics_in_base_units_within_the_series_bound() {
     for n in &names {
         assert!(SPEC_NAMES.contains(&n.as_str()), "{n} is not in the spec");
     }
+
+    // The module goes away while the exporter serves: procperf_up 0 and an error counted, the
+    // module's series gone; when it is back, so are they.
+    let away = tmp.path().join("away");
+    fs::rename(&replay.module, &away).unwrap();
+    wait_for("procperf_up 0", || {
+        (scalar(&prom, "procperf_up")? == 0.0).then_some(())
+    });
+    assert!(scalar(&prom, "procperf_exporter_read_errors_total").unwrap() >= 1.0);
+    assert_eq!(scalar(&prom, "procperf_passes_total"), None);
+    exporter.check_alive();
+    fs::rename(&away, &replay.module).unwrap();
+    wait_for("procperf_up 1", || {
+        (scalar(&prom, "procperf_up")? == 1.0).then_some(())
+    });
+    assert_eq!(passes_total(&prom), Some(162.0));
 
     // A big host: 10 000 processes, 1 024 cgroups and commands. In its second pass 20 processes
     // and 30 groups surge to the top, so the previous top ones stay (hysteresis) beside them: the
