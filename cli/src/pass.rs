@@ -93,8 +93,8 @@ pub struct Row {
     /// The process's cgroup v2 id (the inode number of its cgroup directory); 0 when unknown or
     /// when the file has no `cgroup` column (modules before it).
     pub cgroup: u64,
-    /// Consecutive passes whose outcome left the forecast band, when the file has an `anomaly`
-    /// column.
+    /// The module's anomaly value for the process (0: none), when the file has an `anomaly`
+    /// column; read as an unsigned integer, whatever it encodes.
     pub anomaly: Option<u64>,
     /// Per target, in [`Target::ALL`] order; `None` when the file has no columns for it.
     pub targets: [Option<Forecast>; N_TARGETS],

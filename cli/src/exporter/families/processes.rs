@@ -63,7 +63,7 @@ pub(super) fn processes(
     }
     let mut anomaly = Family::new(
         "procperf_process_anomaly",
-        "Consecutive passes whose outcome left the process's forecast band.",
+        "The anomaly column of predictions.csv for the process, as the module writes it (0: none).",
         Kind::Gauge,
         None,
     );
