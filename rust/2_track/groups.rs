@@ -73,14 +73,14 @@ impl<K: Key> Groups<K> {
         Table::<K, Group>::memory_bytes_for(capacity)
     }
 
-    /// Adds a process's interval `s`, ended by pass `pass` (at `t_ms`), and its published
-    /// forecasts to group `key`. No allocation: atomic context is fine.
+    /// Adds a process's interval `s`, ended by pass `pass` (at `t_ms`), its published forecasts
+    /// and its anomaly flags to group `key`. No allocation: atomic context is fine.
     pub(crate) fn add(
         &mut self,
         key: K,
         (pass, t_ms): (u64, u64),
         s: &RawSample,
-        published: Option<&AllPredictions>,
+        (published, anomaly): (Option<&AllPredictions>, u8),
     ) {
         let group = match self.table.position(key) {
             Some(pos) => self.table.at_mut(pos),
@@ -95,7 +95,7 @@ impl<K: Key> Groups<K> {
             g.last_pass = pass;
             g.t_ms = t_ms;
         }
-        g.totals.add(s, published);
+        g.totals.add(s, published, anomaly);
     }
 
     /// A new group for `key`: in a free place, else in place of the group seen least recently

@@ -199,9 +199,9 @@ impl Sampler {
             if let Some(start) = timed {
                 w.predict_ns += clock::since_ns(start);
             }
-            let published = p.forecasts().published();
-            st.cgroups.add(id.cgroup, (pass, t_ms), &s, published);
-            st.comms.add(id.comm, (pass, t_ms), &s, published);
+            let forecast = (p.forecasts().published(), p.forecasts().anomaly());
+            st.cgroups.add(id.cgroup, (pass, t_ms), &s, forecast);
+            st.comms.add(id.comm, (pass, t_ms), &s, forecast);
             if let Some(b) = batch.as_mut() {
                 b.push(t_ms, id.id.tgid, &id.comm, id.cgroup, &s);
             }

@@ -14,7 +14,9 @@
 //! `t_ms,pid,comm,cgroup,{cpu,rss,disk,net}_{current,linear,forest,lo,hi}` in the models' own units
 //! (CPU permille, RSS KiB, I/O log2q8(1+B/s)): exactly what `trainer predict` prints for the same
 //! rows. Both files name each process's cgroup by its cgroup v2 id (the inode number of its
-//! directory under the cgroup2 mount: `stat -c %i`), as `samples` does.
+//! directory under the cgroup2 mount: `stat -c %i`), as `samples` does, and show its anomaly flags
+//! (`model::anomaly`): in `predictions` as `ANOM`, a letter per flagged target (`C`, `R`, `D`,
+//! `N`, else `-`), in `predictions.csv` as the last column, `anomaly`, bit `t` for target `t`.
 
 use super::{
     emit,
@@ -25,7 +27,7 @@ use crate::{
         blob::Prediction,
         history::HISTORY_LEN,
         sample::ROW_PREFIX,
-        schema::{csv_columns, CsvValue, Target, HORIZONS, SCHEMA_ID},
+        schema::{csv_columns, CsvValue, Target, ANOMALY_COLUMN, HORIZONS, SCHEMA_ID},
         target::display_milli,
     },
     sys::{
@@ -157,7 +159,11 @@ impl Show for Table {
                 table.len(),
                 rows.len()
             ))?;
-            emit(write!(out, "{:>7} {:<15} {:>8}", "PID", "COMM", "CGROUP"))?;
+            emit(write!(
+                out,
+                "{:>7} {:<15} {:>8} {}",
+                "PID", "COMM", "CGROUP", "ANOM"
+            ))?;
             for t in Target::ALL {
                 emit(write!(out, " | {} {}: now", Upper(t.name()), t.display_unit()))?;
                 for h in HORIZONS {
@@ -170,11 +176,20 @@ impl Show for Table {
                 let levels = p.forecasts().levels();
                 emit(write!(
                     out,
-                    "{:>7} {:<15} {:>8}",
+                    "{:>7} {:<15} {:>8} ",
                     id.tgid,
                     comm_str(&p.comm),
                     p.cgroup
                 ))?;
+                let flags = p.forecasts().anomaly();
+                for t in Target::ALL {
+                    let c = if flags & (1 << t.index()) != 0 {
+                        t.name().chars().next().map_or('?', |c| c.to_ascii_uppercase())
+                    } else {
+                        '-'
+                    };
+                    emit(out.write_char(c))?;
+                }
                 for t in Target::ALL {
                     let now = levels.get(t.index()).copied().unwrap_or(0);
                     emit(write!(out, " | {:>5}", Milli(display_milli(t, now))))?;
@@ -209,7 +224,7 @@ impl Show for Csv {
         for c in csv_columns() {
             emit(write!(out, ",{c}"))?;
         }
-        emit(writeln!(out))?;
+        emit(writeln!(out, ",{ANOMALY_COLUMN}"))?;
         self.0.with_table(|table| -> Result {
             for (id, p) in order(table)?.iter() {
                 let Some(preds) = p.forecasts().published() else {
@@ -236,7 +251,7 @@ impl Show for Csv {
                     };
                     emit(write!(out, ",{v}"))?;
                 }
-                emit(writeln!(out))?;
+                emit(writeln!(out, ",{}", p.forecasts().anomaly()))?;
             }
             Ok(())
         })

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Guest test: cgroup attribution and the per-group totals (cgroups.csv, comms.csv).
+"""Guest test: cgroup attribution, the per-group totals (cgroups.csv, comms.csv) and the anomaly flag.
 
 Builds a nested cgroup tree (/pp/a/b and /pp/c), runs a spinner and a sleeper in /pp/a/b under
 command names of their own, moves the spinner to /pp/c, then ends both. Checks that every file
@@ -8,7 +8,9 @@ cgroup's row counts its own processes only (the leaf, not its ancestors), follow
 keeps its counters after the processes exit, and that every counter equals the sum of the
 `samples` rows of that cgroup and of that command name. Then 1 100 short-lived processes with
 distinct names overflow the 1 024 command-name groups: the oldest give way, nothing is lost
-silently (stats counts it). Prints TAP.
+silently (stats counts it). Last, faults injected into calm processes: one starts spinning, one
+takes 200 MiB at once; both must be flagged (and counted in their cgroup's `anomalous`) and a calm
+one beside them not. Prints TAP.
 """
 import os, signal, subprocess, sys, time
 
@@ -51,7 +53,8 @@ def named(name, code):
     """A python child whose command name is `name` (prctl PR_SET_NAME), running `code`."""
     pre = (f"import ctypes; ctypes.CDLL(None).prctl(15, {name.encode()!r}, 0, 0, 0); "
            "import time, sys; print('ready', flush=True); ")
-    p = subprocess.Popen([sys.executable, "-c", pre + code], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen([sys.executable, "-c", pre + code], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
     p.stdout.readline()
     return p
 
@@ -75,8 +78,8 @@ tap.check("predictions shows the cgroup id after the command name",
           any(l[:3] == [str(spin.pid), "pp-spin", str(b)] for l in table), table[:5])
 
 header, cg, bad = groups("cgroups.csv")
-tap.check("cgroups.csv: header t_ms,cgroup,processes, then counters, levels and forecasts per horizon",
-          header[:4] == ["t_ms", "cgroup", "processes", "cpu_user_ns"] and "net_bytes_per_s_60" in header
+tap.check("cgroups.csv: header t_ms,cgroup,processes,anomalous, then counters, levels and forecasts per horizon",
+          header[:5] == ["t_ms", "cgroup", "processes", "anomalous", "cpu_user_ns"] and "net_bytes_per_s_60" in header
           and "rss_kib_hi_60" in header and bad == 0, (header, bad))
 row_b = cg.get(b, {})
 tap.check("the leaf cgroup counts both processes; its ancestors have no row of their own",
@@ -132,7 +135,57 @@ for name, key, rows, got in [
     tap.check(f"{name}: every counter equals the sum of its samples rows ({len(rows)} rows)",
               rows and all(got.get(k) == v for k, v in want.items()),
               {k: (got.get(k), v) for k, v in want.items()})
-for p in ["/pp/a/b", "/pp/a", "/pp/c", "/pp"]:
+for p in ["/pp/a/b", "/pp/a", "/pp/c"]:
+    os.rmdir(f"{CG}{p}")
+
+# Anomalies: three calm processes; on a line from the test, one spins, one takes 200 MiB at once
+# (one memset), one stays calm.
+d = mkcg("/pp/d")
+wake = named("pp-wake", "sys.stdin.readline()\nwhile True: pass")
+grow = named("pp-grow", "sys.stdin.readline()\nb = b'x' * (200 << 20)\ntime.sleep(1000)")
+quiet = named("pp-quiet", "sys.stdin.readline()\ntime.sleep(1000)")
+for p in (wake, grow, quiet):
+    move(p.pid, "/pp/d")
+pids = {wake.pid: "wake", grow.pid: "grow", quiet.pid: "quiet"}
+
+
+def flags():
+    rows = Rows(read(f"{DEBUGFS}/predictions.csv")).rows
+    return {pids[r["pid"]]: r["anomaly"] for r in rows if r["pid"] in pids}
+
+
+passes(30)
+calm = flags()
+tap.check("calm processes are not flagged", len(calm) == 3 and not any(calm.values()), calm)
+start = time.time()
+for p in (wake, grow):
+    p.stdin.write("go\n")
+    p.stdin.flush()
+seen, when, cgd, table = {}, {}, {}, []
+while time.time() - start < 30 and not (seen.get("wake", 0) & 1 and seen.get("grow", 0) & 2):
+    passes(1)
+    for k, v in flags().items():
+        if v and k not in when:
+            when[k] = round(time.time() - start, 1)
+        seen[k] = seen.get(k, 0) | v
+    if seen.get("wake", 0) & 1 and seen.get("grow", 0) & 2:
+        _, cgd, _ = groups("cgroups.csv")
+        table = [l.split() for l in read(f"{DEBUGFS}/predictions").splitlines()[3:]]
+tap.check(f"a process that starts spinning is flagged on CPU ({when.get('wake')} s after)",
+          seen.get("wake", 0) & 1, seen)
+tap.check(f"a process that takes 200 MiB is flagged on RSS ({when.get('grow')} s after)",
+          seen.get("grow", 0) & 2, seen)
+tap.check("the calm one beside them is not", seen.get("quiet", 0) == 0, seen)
+tap.check("their cgroup counts its anomalous processes", cgd.get(d, {}).get("anomalous") == 2, cgd.get(d))
+tap.check("predictions shows the flags as letters",
+          any(l[:4] == [str(wake.pid), "pp-wake", str(d), "C---"] for l in table)
+          and any(l[:4] == [str(grow.pid), "pp-grow", str(d), "-R--"] for l in table),
+          [l[:4] for l in table])
+for p in (wake, grow, quiet):
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+passes(2)
+for p in ["/pp/d", "/pp"]:
     os.rmdir(f"{CG}{p}")
 
 # Overflow: more command names than groups. Each name lives a few passes (a group appears with a

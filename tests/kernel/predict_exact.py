@@ -91,7 +91,7 @@ tap.check("predictions column headings match tests/golden/predictions.header",
 tap.check("predictions header names interval, horizons and model",
           re.match(r"procperf predictions: every \d+ ms, forecasts over the next \+\d+ \([\d.]+ s\)(, \+\d+ \([\d.]+ s\))+ intervals \(CPU, disk, net: mean; RSS: peak\); model (default|uploaded) \(schema 0x[0-9a-f]{8}, trained at \d+ ms, \d+% intervals\)$", lines[0]) is not None, lines[0])
 n_horizons = lines[0].count("+")
-row = re.compile(r"^ *\d+ .{15} +\d+( \| +[\d.]+(( +[\d.]+ \[[\d.]+\.\.[\d.]+\]){%d})){4}$" % n_horizons)
+row = re.compile(r"^ *\d+ .{15} +\d+ [-CRDN]{4}( \| +[\d.]+(( +[\d.]+ \[[\d.]+\.\.[\d.]+\]){%d})){4}$" % n_horizons)
 body = [l for l in lines[3:] if l.strip()]
 tap.check(f"every predictions row has pid, comm, cgroup and 4 target groups ({len(body)} rows)",
           body and all(row.match(l) for l in body), "\n".join(l for l in body if not row.match(l))[:1500])

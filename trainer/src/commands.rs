@@ -18,7 +18,7 @@ use crate::evaluate::{evaluate, Predictions, TargetScores};
 use crate::export::{self, BaselineParams, Manifest};
 use crate::forest::{bin_features, Matrix};
 use crate::progress;
-use crate::report::{CvSummary, DataSummary, FitReport, TargetDetails};
+use crate::report::{AnomalySummary, CvSummary, DataSummary, FitReport, TargetDetails};
 use crate::train::{self, FitParams, TargetFit};
 
 /// Parses a `--target` value: one target name or `all`.
@@ -303,6 +303,7 @@ pub fn fit(opts: &FitOptions) -> Result<FitReport> {
             calibration_rows: first.cal.len(),
             test_rows: first.test.len(),
             split: format!("{:?}", opts.split).to_lowercase(),
+            anomaly: None,
         },
         horizons: HORIZONS.to_vec(),
         params,
@@ -432,6 +433,11 @@ pub fn save_matrix(path: &Path, ds: &Dataset) -> Result<()> {
 /// [`Forecast`] stepped pass by pass, exactly as the kernel steps a process it has tracked since
 /// the run's first sample (input reuse, blending with persistence and the base).
 pub(crate) fn blob_published(model: &ModelRef<'_>, ds: &Dataset) -> Vec<ForecastRow> {
+    blob_replay(model, ds).into_iter().map(|(p, _)| p).collect()
+}
+
+/// [`blob_published`] with each row's anomaly flags ([`Forecast::anomaly`]).
+pub(crate) fn blob_replay(model: &ModelRef<'_>, ds: &Dataset) -> Vec<(ForecastRow, u8)> {
     let mut state = Forecast::new();
     let mut scores = Scores::default();
     (0..ds.len())
@@ -455,9 +461,49 @@ pub(crate) fn blob_published(model: &ModelRef<'_>, ds: &Dataset) -> Vec<Forecast
                 &mut scores,
                 |x| model.predict_horizons(&x.features, &x.bases),
             );
-            state.published().copied().unwrap_or_default()
+            (
+                state.published().copied().unwrap_or_default(),
+                state.anomaly(),
+            )
         })
         .collect()
+}
+
+/// How often the anomaly flag rose on a replay, per process-hour: on programs behaving as they
+/// usually do, every flag is a false one.
+fn anomaly_summary(ds: &Dataset, flags: &[u8]) -> AnomalySummary {
+    let (mut us, mut busy_us, mut flagged_us) = (0u64, 0u64, 0u64);
+    let mut raised = [0usize; procperf_model::schema::N_TARGETS];
+    for (i, &f) in flags.iter().enumerate() {
+        let interval = u64::from(ds.newest[i].interval_us);
+        us += interval;
+        if ds.level(i, Target::Cpu) >= procperf_model::features::ACTIVE_CPU_PERMILLE {
+            busy_us += interval;
+        }
+        if f != 0 {
+            flagged_us += interval;
+        }
+        let before = if ds.continues_run(i) { flags[i - 1] } else { 0 };
+        for (t, n) in raised.iter_mut().enumerate() {
+            if f & !before & (1 << t) != 0 {
+                *n += 1;
+            }
+        }
+    }
+    let hours = |us: u64| us as f64 / 3.6e9;
+    let total: usize = raised.iter().sum();
+    AnomalySummary {
+        process_hours: hours(us),
+        busy_process_hours: hours(busy_us),
+        raised: total,
+        raised_by_target: Target::ALL
+            .iter()
+            .map(|t| (t.name().to_string(), raised[t.index()]))
+            .collect(),
+        per_process_hour: total as f64 / hours(us).max(1e-9),
+        per_busy_process_hour: total as f64 / hours(busy_us).max(1e-9),
+        flagged_share: flagged_us as f64 / us.max(1) as f64,
+    }
 }
 
 /// One target's `(linear, forest, lo, hi)` levels at horizon index `h` per row of
@@ -478,7 +524,7 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
     let bytes = export::read_blob(blob)?;
     let model = export::parse_blob(&bytes, blob)?;
     let (_, ds) = load(data, false, 0, quiet)?;
-    let published = blob_published(&model, &ds);
+    let published = blob_replay(&model, &ds);
     // The kernel's predictions.csv columns: every target at every horizon (a head the model
     // lacks prints zeros there as well).
     let columns: Vec<_> = procperf_model::schema::csv_columns().collect();
@@ -488,8 +534,9 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
         .map(|s| s.to_string())
         .collect();
     header.extend(columns.iter().map(|c| c.to_string()));
+    header.push(procperf_model::schema::ANOMALY_COLUMN.into());
     writeln!(out, "{}", header.join(","))?;
-    for (i, (m, row)) in ds.meta.iter().zip(&published).enumerate() {
+    for (i, (m, (row, anomaly))) in ds.meta.iter().zip(&published).enumerate() {
         write!(
             out,
             "{},{},{},{}",
@@ -509,7 +556,7 @@ pub fn predict(blob: &Path, data: &Path, out: &mut dyn Write, quiet: bool) -> Re
             };
             write!(out, ",{v}")?;
         }
-        writeln!(out)?;
+        writeln!(out, ",{anomaly}")?;
     }
     out.flush()?;
     Ok(ds.len())
@@ -629,6 +676,7 @@ pub fn eval(
     let samples = read_samples(data, !quiet)?;
     let mut all = Vec::new();
     let mut first = None;
+    let mut anomaly = None;
     for h in (0..N_HORIZONS).filter(|&h| model.has_horizon(h)) {
         // A recording shorter than a longer horizon has no rows there: scored at the others.
         if h > 0 && first.is_some() && dataset::build(&samples, true, h).is_empty() {
@@ -642,7 +690,12 @@ pub fn eval(
             continue;
         }
         let ds = rows_of(&samples, data, true, h)?;
-        let rows = blob_published(&model, &ds);
+        let replay = blob_replay(&model, &ds);
+        if anomaly.is_none() {
+            let flags: Vec<u8> = replay.iter().map(|(_, f)| *f).collect();
+            anomaly = Some(anomaly_summary(&ds, &flags));
+        }
+        let rows: Vec<ForecastRow> = replay.into_iter().map(|(p, _)| p).collect();
         let other_rows = other.as_ref().map(|o| blob_published(o, &ds));
         for t in Target::ALL {
             let Some(tm) = model.target(h, t) else {
@@ -671,6 +724,7 @@ pub fn eval(
         supervised_rows: ds.len(),
         test_rows: ds.len(),
         split: "none (all rows scored)".into(),
+        anomaly,
         ..Default::default()
     };
     Ok((summary, all))

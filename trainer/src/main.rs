@@ -296,6 +296,9 @@ fn run(cli: Cli) -> Result<()> {
                     "{}: {} samples, {} processes -> {} rows scored",
                     summary.file, summary.samples, summary.processes, summary.supervised_rows
                 )?;
+                if let Some(a) = &summary.anomaly {
+                    trainer::report::write_anomaly(stdout, a)?;
+                }
                 for s in &scores {
                     writeln!(stdout)?;
                     trainer::report::write_scores(stdout, s)?;

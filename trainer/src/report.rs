@@ -17,6 +17,43 @@ pub struct DataSummary {
     pub calibration_rows: usize,
     pub test_rows: usize,
     pub split: String,
+    /// The anomaly flag on a replay (`trainer eval`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomaly: Option<AnomalySummary>,
+}
+
+/// How often the anomaly flag rose on a replay of a recording.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct AnomalySummary {
+    pub process_hours: f64,
+    /// Process-hours with at least [`procperf_model::features::ACTIVE_CPU_PERMILLE`] CPU.
+    pub busy_process_hours: f64,
+    /// Times a target's flag rose, all targets.
+    pub raised: usize,
+    pub raised_by_target: Vec<(String, usize)>,
+    pub per_process_hour: f64,
+    pub per_busy_process_hour: f64,
+    /// Share of process-time with a flag up.
+    pub flagged_share: f64,
+}
+
+/// One line on the anomaly flag.
+pub fn write_anomaly(out: &mut dyn Write, a: &AnomalySummary) -> io::Result<()> {
+    let by: Vec<String> = a
+        .raised_by_target
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
+    writeln!(
+        out,
+        "anomaly flags raised: {} ({}) over {:.2} process-hours = {:.2} per process-hour, {:.2} per busy process-hour; flagged {:.2} % of the time",
+        a.raised,
+        by.join(", "),
+        a.process_hours,
+        a.per_process_hour,
+        a.per_busy_process_hour,
+        100.0 * a.flagged_share
+    )
 }
 
 /// Per-target details of a fit beyond the scores.

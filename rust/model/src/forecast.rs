@@ -27,6 +27,7 @@
 //! yet and its predictions are not the old model's. No floats, no allocation, no panics.
 
 use super::adapt::{Adaptive, Scores};
+use super::anomaly::Anomaly;
 use super::blend::{publish_all, Blend};
 use super::blob::ModelRef;
 pub use super::blob::Predictions;
@@ -118,6 +119,8 @@ pub struct Forecast {
     blend: [Blend; N_TARGETS],
     /// How this process's outcomes moved each band's ends.
     adaptive: Adaptive,
+    /// Whether its levels stay above what was forecast for it.
+    anomaly: Anomaly,
 }
 
 impl Default for Forecast {
@@ -140,6 +143,7 @@ impl Forecast {
             published: None,
             blend: [Blend::new(); N_TARGETS],
             adaptive: Adaptive::new(),
+            anomaly: Anomaly::new(),
         }
     }
 
@@ -149,6 +153,7 @@ impl Forecast {
         self.raw = None;
         self.blend = [Blend::new(); N_TARGETS];
         self.adaptive = Adaptive::new();
+        self.anomaly = Anomaly::new();
     }
 
     /// One pass, after the pass's sample was pushed into `history`: the kernel's path. Checks
@@ -257,6 +262,8 @@ impl Forecast {
     }
 
     fn republish(&mut self) {
+        let longest = self.published.as_ref().and_then(|p| p.last());
+        self.anomaly.observe(&self.levels, longest);
         self.published = self.raw.as_ref().map(|raw| {
             let mut out = *raw;
             out[0] = publish_all(
@@ -280,6 +287,11 @@ impl Forecast {
     /// Each target's current level at the latest pass with a full history.
     pub fn levels(&self) -> &[i64; N_TARGETS] {
         &self.levels
+    }
+
+    /// The anomaly flags of the latest pass: bit `t` for target `t` ([`Anomaly::flags`]).
+    pub fn anomaly(&self) -> u8 {
+        self.anomaly.flags()
     }
 }
 

@@ -9,7 +9,8 @@
 //! peak RSS forecasts add to the peak of the sum or more (processes need not peak together). The
 //! bands' ends are not summed, except the RSS upper ends ([`Totals::rss_hi_kib`]): a conservative
 //! memory bound for alerts, not an 80 % interval of the sum. A process with no forecast yet (less
-//! than a full history) counts its current level at every horizon (persistence).
+//! than a full history) counts its current level at every horizon (persistence). `anomalous`
+//! counts the processes with an anomaly flag up ([`super::anomaly`]).
 //!
 //! No floats, no allocation, no panics: the kernel keeps one [`Totals`] per group.
 
@@ -69,6 +70,8 @@ pub struct Totals {
     pub counters: [u64; N_COUNTERS],
     /// Processes added since [`Totals::clear_levels`].
     pub processes: u32,
+    /// Of those, the ones with an anomaly flag up.
+    pub anomalous: u32,
     /// Summed current levels, in [`LEVELS`] order.
     pub current: [u64; N_TARGETS],
     /// Summed published forecasts per horizon of [`HORIZONS`], in [`LEVELS`] order.
@@ -86,7 +89,8 @@ impl Totals {
         };
     }
 
-    /// Adds one process's interval `s` and its published forecasts (`None`: none yet).
+    /// Adds one process's interval `s`, its published forecasts (`None`: none yet) and its
+    /// anomaly flags.
     ///
     /// ```
     /// use procperf_model::group::Totals;
@@ -99,14 +103,14 @@ impl Totals {
     ///     ..Default::default()
     /// };
     /// let mut t = Totals::default();
-    /// t.add(&s, None);
-    /// t.add(&s, None);
-    /// assert_eq!(t.processes, 2);
+    /// t.add(&s, None, 0);
+    /// t.add(&s, None, 0b10);
+    /// assert_eq!((t.processes, t.anomalous), (2, 1));
     /// assert_eq!(t.counters[0], 1_000_000_000); // CPU user ns
     /// assert_eq!(t.current, [500, 200, 4096, 0]); // 250 permille, 100 KiB and 2048 B/s each
     /// assert_eq!(t.forecast[1], t.current); // no forecast yet: persistence
     /// ```
-    pub fn add(&mut self, s: &RawSample, published: Option<&AllPredictions>) {
+    pub fn add(&mut self, s: &RawSample, published: Option<&AllPredictions>, anomaly: u8) {
         let deltas = [
             s.cpu_user_ns,
             s.cpu_sys_ns,
@@ -123,6 +127,7 @@ impl Totals {
             *c = c.saturating_add(d);
         }
         self.processes = self.processes.saturating_add(1);
+        self.anomalous = self.anomalous.saturating_add(u32::from(anomaly != 0));
         let current = current_levels(s);
         add_all(&mut self.current, &current);
         for h in 0..N_HORIZONS {
@@ -137,15 +142,16 @@ impl Totals {
         }
     }
 
-    /// The values after the group's key, in [`column_names`] order: processes, counters, current
-    /// levels, then per horizon the forecasts and the RSS upper end.
+    /// The values after the group's key, in [`column_names`] order: processes, anomalous ones,
+    /// counters, current levels, then per horizon the forecasts and the RSS upper end.
     pub fn values(&self) -> impl Iterator<Item = u64> + '_ {
         let per_horizon = self
             .forecast
             .iter()
             .zip(self.rss_hi_kib.iter())
             .flat_map(|(f, hi)| f.iter().copied().chain(core::iter::once(*hi)));
-        core::iter::once(u64::from(self.processes))
+        [u64::from(self.processes), u64::from(self.anomalous)]
+            .into_iter()
             .chain(self.counters.iter().copied())
             .chain(self.current.iter().copied())
             .chain(per_horizon)
@@ -153,12 +159,14 @@ impl Totals {
 }
 
 /// One column name after the group's key, as [`Totals::values`] orders them. Displays as the
-/// header field: `processes`, a counter, a level, `<level>_<H>` (forecast over `H` intervals) or
-/// `rss_kib_hi_<H>`.
+/// header field: `processes`, `anomalous`, a counter, a level, `<level>_<H>` (forecast over `H`
+/// intervals) or `rss_kib_hi_<H>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
     /// Processes in the group at the latest pass.
     Processes,
+    /// Of those, the ones with an anomaly flag up.
+    Anomalous,
     /// A counter of [`COUNTERS`].
     Counter(&'static str),
     /// A level of [`LEVELS`].
@@ -173,6 +181,7 @@ impl core::fmt::Display for Column {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Self::Processes => f.write_str("processes"),
+            Self::Anomalous => f.write_str("anomalous"),
             Self::Counter(name) | Self::Current(name) => f.write_str(name),
             Self::Forecast(name, h) => write!(f, "{name}_{h}"),
             Self::RssHi(h) => write!(f, "rss_kib_hi_{h}"),
@@ -197,7 +206,8 @@ pub fn column_names() -> impl Iterator<Item = Column> {
             .map(move |l| Column::Forecast(l, h))
             .chain(core::iter::once(Column::RssHi(h)))
     });
-    core::iter::once(Column::Processes)
+    [Column::Processes, Column::Anomalous]
+        .into_iter()
         .chain(COUNTERS.into_iter().map(Column::Counter))
         .chain(LEVELS.into_iter().map(Column::Current))
         .chain(per_horizon)
@@ -268,10 +278,10 @@ mod tests {
     #[test]
     fn counters_keep_counting_across_passes_levels_restart() {
         let mut t = Totals::default();
-        t.add(&busy(100_000_000, 10), None);
+        t.add(&busy(100_000_000, 10), None, 1);
         t.clear_levels();
-        t.add(&busy(300_000_000, 20), None);
-        assert_eq!(t.processes, 1);
+        t.add(&busy(300_000_000, 20), None, 0);
+        assert_eq!((t.processes, t.anomalous), (1, 0));
         assert_eq!(t.counters[0], 400_000_000);
         assert_eq!(t.counters[6], 6); // nvcsw
         assert_eq!(t.counters[9], 2); // majflt
@@ -290,8 +300,8 @@ mod tests {
         let mut all = AllPredictions::default();
         all[1] = [p(400, 900), p(2048, 4096), p(10 * 256, 11 * 256), None];
         let mut t = Totals::default();
-        t.add(&busy(100_000_000, 10), Some(&all));
-        t.add(&busy(100_000_000, 10), Some(&all));
+        t.add(&busy(100_000_000, 10), Some(&all), 0);
+        t.add(&busy(100_000_000, 10), Some(&all), 0);
         assert_eq!(t.forecast[1], [800, 4096, 2046, 2048]); // net: none, so current
         assert_eq!(t.rss_hi_kib[1], 8192);
         assert_eq!(t.forecast[0], t.current); // horizon 0 has no forecast
@@ -309,8 +319,8 @@ mod tests {
             rss_file_kib: u64::MAX,
             ..Default::default()
         };
-        t.add(&s, None);
-        t.add(&s, None);
+        t.add(&s, None, 0);
+        t.add(&s, None, 0);
         assert_eq!(t.counters[0], u64::MAX);
         assert_eq!(t.current[Target::Rss.index()], u64::MAX);
         assert_eq!(t.current[Target::Disk.index()], u64::MAX);

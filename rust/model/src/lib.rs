@@ -50,6 +50,7 @@
 extern crate std;
 
 pub mod adapt;
+pub mod anomaly;
 pub mod blend;
 pub mod blob;
 mod compat;

@@ -330,7 +330,11 @@ impl core::fmt::Display for CsvColumn {
     }
 }
 
-/// Every column after `t_ms,pid,comm`, target by target, in file order.
+/// The last column of `predictions.csv` (and `trainer predict`): the process's anomaly flags, bit
+/// `t` for target `t` (`forecast::Forecast::anomaly`).
+pub const ANOMALY_COLUMN: &str = "anomaly";
+
+/// Every column after `t_ms,pid,comm,cgroup`, target by target, in file order.
 pub fn csv_columns() -> impl Iterator<Item = CsvColumn> {
     Target::ALL.into_iter().flat_map(|target| {
         CSV_VALUES
