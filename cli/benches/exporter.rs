@@ -48,19 +48,19 @@ fn synthetic(n: usize) -> PathBuf {
             write!(p, ",{t}_linear_{h},{t}_forest_{h},{t}_lo_{h},{t}_hi_{h}").unwrap();
         }
     }
-    p.push('\n');
+    p.push_str(",anomaly\n");
     for i in 0..n {
         write!(p, "1000,{},proc{},{}", 1000 + i, i % 1500, 1 + i % 1024).unwrap();
         for c in 0..36 {
             write!(p, ",{}", (i * 13 + c * 7) % 4000).unwrap();
         }
-        p.push('\n');
+        writeln!(p, ",{}", i % 16).unwrap();
     }
     fs::write(dir.join("predictions.csv"), p).unwrap();
     let groups = |key: &str, name: &dyn Fn(usize) -> String| {
-        let mut s = format!("t_ms,{key},processes,cpu_user_ns,cpu_sys_ns,disk_read_bytes,disk_write_bytes,net_rx_bytes,net_tx_bytes,nvcsw,nivcsw,minflt,majflt,cpu_permille,rss_kib,disk_bytes_per_s,net_bytes_per_s,cpu_permille_5,rss_kib_5,disk_bytes_per_s_5,net_bytes_per_s_5,rss_kib_hi_5,cpu_permille_60,rss_kib_60,disk_bytes_per_s_60,net_bytes_per_s_60,rss_kib_hi_60\n");
+        let mut s = format!("t_ms,{key},processes,anomalous,cpu_user_ns,cpu_sys_ns,disk_read_bytes,disk_write_bytes,net_rx_bytes,net_tx_bytes,nvcsw,nivcsw,minflt,majflt,cpu_permille,rss_kib,disk_bytes_per_s,net_bytes_per_s,cpu_permille_5,rss_kib_5,disk_bytes_per_s_5,net_bytes_per_s_5,rss_kib_hi_5,cpu_permille_60,rss_kib_60,disk_bytes_per_s_60,net_bytes_per_s_60,rss_kib_hi_60\n");
         for i in 0..1024 {
-            write!(s, "1000,{},4", name(i)).unwrap();
+            write!(s, "1000,{},4,{}", name(i), i % 3).unwrap();
             for c in 0..24 {
                 write!(s, ",{}", (i * 31 + c * 7) % 997 * 1000).unwrap();
             }

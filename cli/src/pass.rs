@@ -11,7 +11,7 @@
 //! Columns are found by header name, so a file with fewer targets (a model without one) or
 //! reordered columns still parses; a target with only some of its five columns is an error. The
 //! `cgroup` column (after `comm` in newer modules) and `anomaly` are optional: an older file
-//! parses with cgroup 0 ("unknown") and no anomaly count, and columns nobody reads are ignored. Rows
+//! parses with cgroup 0 ("unknown") and no anomaly flags, and columns nobody reads are ignored. Rows
 //! are grouped into passes by `t_ms`, wherever they are in the file, so concatenated snapshots and
 //! the trainer's per-process order both work. Nothing here knows how to display a value.
 
@@ -93,8 +93,9 @@ pub struct Row {
     /// The process's cgroup v2 id (the inode number of its cgroup directory); 0 when unknown or
     /// when the file has no `cgroup` column (modules before it).
     pub cgroup: u64,
-    /// The module's anomaly value for the process (0: none), when the file has an `anomaly`
-    /// column; read as an unsigned integer, whatever it encodes.
+    /// The module's anomaly flags for the process, when the file has an `anomaly` column: a bit
+    /// mask, bit [`Target::index`] set while that target is flagged (cpu 1, rss 2, disk 4, net 8;
+    /// 0: none).
     pub anomaly: Option<u64>,
     /// Per target, in [`Target::ALL`] order; `None` when the file has no columns for it.
     pub targets: [Option<Forecast>; N_TARGETS],

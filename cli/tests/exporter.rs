@@ -1,18 +1,20 @@
 //! `procperf exporter` against the real Prometheus and promtool.
 //!
 //! A replay directory stands in for the module: the passes of `tests/data/exporter/` (module
-//! files) with pass *k* of `tests/data/predictions-recorded.csv` (a real recording) given a
-//! `cgroup` column, and a fake cgroup2 tree whose directories' inode numbers are the cgroup ids.
-//! The test runs the exporter on it, checks its output with `promtool check metrics`, has a real
-//! Prometheus scrape it every second, advances the replay pass by pass, and queries Prometheus's
-//! HTTP API: the series exist with the fixture's values in base units, and with a synthesized
+//! files) with pass *k* of `tests/data/predictions-recorded.csv` (a real recording) given the
+//! `cgroup` and `anomaly` columns the module writes (the golden header), and a fake cgroup2 tree
+//! whose directories' inode numbers are the cgroup ids. The test runs the exporter on it, checks
+//! its output with `promtool check metrics`, has a real Prometheus scrape it every second,
+//! advances the replay pass by pass, and queries Prometheus's HTTP API: the series exist with the
+//! fixture's values in base units, the metric names are exactly those of
+//! `monitoring/metrics.txt` (what the dashboard and the alert rules use), and with a synthesized
 //! host of 10 000 processes and 1 024 cgroups and commands the series stay under the documented
 //! bound.
 //!
 //! Needs Prometheus and promtool: `PP_PROMETHEUS` and `PP_PROMTOOL` (scripts/test sets them), else
 //! the paths where scripts/setup unpacks them. Without them the test fails, it does not skip.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -31,9 +33,19 @@ const RECORDED: &str = concat!(
 );
 /// Where scripts/setup unpacks Debian's prometheus package.
 const TOOLS: &str = "/var/cache/procperf/tools/prometheus/usr/bin";
+/// The module's `predictions.csv` header.
+const GOLDEN_HEADER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tests/golden/predictions.csv.header"
+);
+/// The metric names the dashboard and the alert rules use: the exporter serves exactly these.
+const METRICS_TXT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../monitoring/metrics.txt");
+/// Names the exporter serves beyond `monitoring/metrics.txt` (cli/README.md would document
+/// them): none.
+const EXTRA_NAMES: [&str; 0] = [];
 /// The exporter's series bound at its defaults (--top 20 --max-groups 30, two horizons), as
 /// `exporter::families::series_bound` computes it and cli/README.md documents it.
-const BOUND: usize = 4308;
+const BOUND: usize = 4550;
 const PATIENCE: Duration = Duration::from_secs(20);
 
 /// Processes and groups of the big host that surge in its second pass: as many as the defaults'
@@ -56,6 +68,12 @@ const CGROUPS: [(&str, Option<&str>); 5] = [
 /// The cgroup the test puts a recorded process in.
 fn process_cgroup(pid: i64) -> &'static str {
     [1, 2, 3, 4].map(|i| CGROUPS[i].0)[pid.rem_euclid(4) as usize]
+}
+
+/// The anomaly bit mask the test gives a recorded process (bit t: target t flagged; cpu 1, rss
+/// 2, disk 4, net 8): 0 to 12, so some have none, one or several flags up.
+fn process_anomaly(pid: i64) -> i64 {
+    pid.rem_euclid(13)
 }
 
 /// The path of Prometheus's binary or promtool: the environment's, else scripts/setup's.
@@ -258,16 +276,30 @@ impl Replay {
         }
     }
 
-    /// The recorded rows of pass `k` (0-based) with the cgroup column the module now writes.
-    fn predictions(&self, k: usize) -> String {
+    /// The module's header: the recording's with the cgroup and anomaly columns.
+    fn module_header(&self) -> String {
         let header = self
             .header
-            .replacen("t_ms,pid,comm,", "t_ms,pid,comm,cgroup,", 1);
-        let mut out = format!("{header}\n");
+            .replacen("t_ms,pid,comm,", "t_ms,pid,comm,cgroup,", 1)
+            + ",anomaly";
+        let golden = fs::read_to_string(GOLDEN_HEADER).unwrap();
+        assert_eq!(
+            header,
+            golden.trim_end(),
+            "the replay's predictions.csv header is not the module's ({GOLDEN_HEADER})"
+        );
+        header
+    }
+
+    /// The recorded rows of pass `k` (0-based) with the cgroup and anomaly columns the module
+    /// now writes.
+    fn predictions(&self, k: usize) -> String {
+        let mut out = format!("{}\n", self.module_header());
         for row in &self.passes[k] {
-            let mut f: Vec<&str> = row.split(',').collect();
-            let id = self.ids[process_cgroup(f[1].parse().unwrap())].to_string();
-            f.insert(3, &id);
+            let mut f: Vec<String> = row.split(',').map(str::to_owned).collect();
+            let pid = f[1].parse().unwrap();
+            f.insert(3, self.ids[process_cgroup(pid)].to_string());
+            f.push(process_anomaly(pid).to_string());
             out.push_str(&f.join(","));
             out.push('\n');
         }
@@ -318,10 +350,7 @@ impl Replay {
     /// previous top ones down by as many places, which keeps them (hysteresis).
     fn publish_big(&self, n: usize, passes: u64, surge: bool) {
         let recorded = &self.passes[0][0];
-        let header = self
-            .header
-            .replacen("t_ms,pid,comm,", "t_ms,pid,comm,cgroup,", 1);
-        let mut p = format!("{header}\n");
+        let mut p = format!("{}\n", self.module_header());
         for i in 0..n {
             let mut f: Vec<String> = recorded.split(',').map(str::to_owned).collect();
             f[1] = (100_000 + i).to_string();
@@ -335,6 +364,7 @@ impl Replay {
                 };
             }
             f.insert(3, (5_000_000_000u64 + (i % 1024) as u64).to_string());
+            f.push((i % 16).to_string());
             p.push_str(&f.join(","));
             p.push('\n');
         }
@@ -350,7 +380,7 @@ impl Replay {
                         (true, true) => "99999".to_owned(),
                     })
                     .collect();
-                out.push_str(&format!("1000,{},3,{}\n", name(i), v.join(",")));
+                out.push_str(&format!("1000,{},3,{},{}\n", name(i), i % 4, v.join(",")));
             }
             out
         };
@@ -592,6 +622,8 @@ fn prometheus_scrapes_the_spec_metrics_in_base_units_within_the_series_bound() {
             1.0,
         ),
         ("procperf_cgroup_processes", "processes", 1.0),
+        ("procperf_cgroup_anomalous_processes", "anomalous", 1.0),
+        ("procperf_comm_anomalous_processes", "anomalous", 1.0),
         (
             "procperf_cgroup_disk_bytes_total{direction=\"write\"}",
             "disk_write_bytes",
@@ -680,6 +712,22 @@ fn prometheus_scrapes_the_spec_metrics_in_base_units_within_the_series_bound() {
         assert!(close(v, want), "{labels:?}: {v} vs {want} (level {level})");
     }
 
+    // Anomaly flags: one 0/1 series per target of each exported process, from its bit mask.
+    let flags = query(&prom, "procperf_process_anomaly");
+    assert_eq!(flags.len(), 4 * now.len(), "{flags:?}");
+    for (labels, v) in &flags {
+        let bit = ["cpu", "rss", "disk", "net"]
+            .iter()
+            .position(|t| *t == labels["target"])
+            .unwrap_or_else(|| panic!("{labels:?}"));
+        let mask = process_anomaly(labels["pid"].parse().unwrap());
+        assert_eq!(*v, ((mask >> bit) & 1) as f64, "{labels:?} (mask {mask})");
+    }
+    assert!(
+        flags.iter().any(|(_, v)| *v == 1.0),
+        "some target of some process is flagged"
+    );
+
     // Accuracy, module and model.
     assert_eq!(
         scalar(
@@ -712,14 +760,31 @@ fn prometheus_scrapes_the_spec_metrics_in_base_units_within_the_series_bound() {
     );
     assert_eq!(scalar(&prom, "procperf_interval_seconds"), Some(1.0));
 
-    // Every family is one of the spec's.
-    let names: Vec<String> = query(&prom, "count by (__name__) ({__name__=~\"procperf_.*\"})")
-        .into_iter()
-        .map(|(l, _)| l["__name__"].clone())
+    // The names Prometheus stores are exactly monitoring/metrics.txt's, which the dashboard and
+    // the alert rules are checked against (tests/host/monitoring.sh): neither side can drift.
+    let served: BTreeSet<String> =
+        query(&prom, "count by (__name__) ({__name__=~\"procperf_.*\"})")
+            .into_iter()
+            .map(|(l, _)| l["__name__"].clone())
+            .collect();
+    let listed: BTreeSet<String> = fs::read_to_string(METRICS_TXT)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .chain(EXTRA_NAMES)
+        .map(str::to_owned)
         .collect();
-    for n in &names {
-        assert!(SPEC_NAMES.contains(&n.as_str()), "{n} is not in the spec");
-    }
+    assert_eq!(
+        served.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "served but not in monitoring/metrics.txt"
+    );
+    assert_eq!(
+        listed.difference(&served).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "in monitoring/metrics.txt but not served"
+    );
 
     // The module goes away while the exporter serves: procperf_up 0 and an error counted, the
     // module's series gone; when it is back, so are they.
@@ -756,10 +821,9 @@ fn prometheus_scrapes_the_spec_metrics_in_base_units_within_the_series_bound() {
         assert_eq!(count, own);
         counts.push(count);
     }
-    // First 20 processes, 30 cgroups and 30 commands (2 148 series), then twice as many (4 208):
-    // the bound less the 40 processes' anomaly series (no such column here) and the 60 cgroups'
-    // memory.max (their ids resolve to no directory).
-    assert_eq!(counts, [2148.0, 4208.0]);
+    // First 20 processes, 30 cgroups and 30 commands (2 290 series), then twice as many (4 490):
+    // the bound less the 60 cgroups' memory.max (their ids resolve to no directory).
+    assert_eq!(counts, [2290.0, 4490.0]);
     let other = scalar(&prom, "procperf_cgroup_processes{cgroup=\"other\"}").unwrap();
     let total: f64 = query(&prom, "procperf_cgroup_processes")
         .iter()
@@ -773,72 +837,3 @@ fn prometheus_scrapes_the_spec_metrics_in_base_units_within_the_series_bound() {
     prometheus.check_alive();
     exporter.check_alive();
 }
-
-/// Every family name of the fleet spec (/srv/spec/metrics.md).
-const SPEC_NAMES: &[&str] = &[
-    "procperf_cgroup_cpu_seconds_total",
-    "procperf_cgroup_disk_bytes_total",
-    "procperf_cgroup_network_bytes_total",
-    "procperf_cgroup_context_switches_total",
-    "procperf_cgroup_page_faults_total",
-    "procperf_cgroup_processes",
-    "procperf_cgroup_cpu_usage_ratio",
-    "procperf_cgroup_resident_memory_bytes",
-    "procperf_cgroup_disk_bytes_per_second",
-    "procperf_cgroup_network_bytes_per_second",
-    "procperf_cgroup_cpu_usage_forecast_ratio",
-    "procperf_cgroup_resident_memory_forecast_bytes",
-    "procperf_cgroup_resident_memory_forecast_upper_bytes",
-    "procperf_cgroup_disk_forecast_bytes_per_second",
-    "procperf_cgroup_network_forecast_bytes_per_second",
-    "procperf_cgroup_memory_max_bytes",
-    "procperf_comm_cpu_seconds_total",
-    "procperf_comm_disk_bytes_total",
-    "procperf_comm_network_bytes_total",
-    "procperf_comm_context_switches_total",
-    "procperf_comm_page_faults_total",
-    "procperf_comm_processes",
-    "procperf_comm_cpu_usage_ratio",
-    "procperf_comm_resident_memory_bytes",
-    "procperf_comm_disk_bytes_per_second",
-    "procperf_comm_network_bytes_per_second",
-    "procperf_comm_cpu_usage_forecast_ratio",
-    "procperf_comm_resident_memory_forecast_bytes",
-    "procperf_comm_resident_memory_forecast_upper_bytes",
-    "procperf_comm_disk_forecast_bytes_per_second",
-    "procperf_comm_network_forecast_bytes_per_second",
-    "procperf_process_cpu_usage_ratio",
-    "procperf_process_resident_memory_bytes",
-    "procperf_process_disk_bytes_per_second",
-    "procperf_process_network_bytes_per_second",
-    "procperf_process_cpu_usage_forecast_ratio",
-    "procperf_process_resident_memory_forecast_bytes",
-    "procperf_process_disk_forecast_bytes_per_second",
-    "procperf_process_network_forecast_bytes_per_second",
-    "procperf_process_cpu_usage_forecast_bound_ratio",
-    "procperf_process_resident_memory_forecast_bound_bytes",
-    "procperf_process_disk_forecast_bound_bytes_per_second",
-    "procperf_process_network_forecast_bound_bytes_per_second",
-    "procperf_process_anomaly",
-    "procperf_forecast_checks_total",
-    "procperf_forecast_covered_total",
-    "procperf_forecast_absolute_error_total",
-    "procperf_module_info",
-    "procperf_model_info",
-    "procperf_interval_seconds",
-    "procperf_processes_seen",
-    "procperf_tracked_processes",
-    "procperf_predicted_processes",
-    "procperf_memory_bytes",
-    "procperf_passes_total",
-    "procperf_pass_duration_seconds_total",
-    "procperf_samples_dropped_total",
-    "procperf_evictions_total",
-    "procperf_untracked_total",
-    "procperf_pass_last_duration_seconds",
-    "procperf_pass_max_duration_seconds",
-    "procperf_exporter_scrape_duration_seconds",
-    "procperf_exporter_series",
-    "procperf_exporter_read_errors_total",
-    "procperf_up",
-];

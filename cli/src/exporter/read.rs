@@ -9,7 +9,9 @@
 //! Tables are read by header name, so a column added by a newer module never breaks parsing.
 //! `version`, `stats`, `interval_ms` and `predictions.csv` are required (every procperf module
 //! has them); `model_info` and `accuracy` may be missing, and `cgroups.csv` and `comms.csv` are
-//! missing on modules older than them: their metric families are then simply absent.
+//! missing on modules older than them: their metric families are then simply absent. So is the
+//! `anomalous` column of those two tables (modules before the anomaly flag): its families are
+//! then absent too, rather than exported as 0, which would say no process is flagged.
 
 use crate::pass::{self, Row};
 use crate::source::explain;
@@ -100,6 +102,9 @@ pub struct Group<K> {
     pub t_ms: u64,
     /// Tracked processes in the group at that pass.
     pub processes: u64,
+    /// Of those, the ones with an anomaly flag up (any target); `None` when the table has no
+    /// `anomalous` column (modules before the anomaly flag).
+    pub anomalous: Option<u64>,
     /// Cumulative counters since the row was created.
     pub counters: Counters,
     /// Sums of the processes' current levels.
@@ -364,8 +369,9 @@ const LEVEL_COLUMNS: [&str; 4] = [
 ];
 
 /// `cgroups.csv` or `comms.csv`: a header, then one row per group; `key_column` is `cgroup` or
-/// `comm`. Horizons are the `H` of every `cpu_permille_H` column, each needing its four
-/// companions (`rss_kib_H`, `disk_bytes_per_s_H`, `net_bytes_per_s_H`, `rss_kib_hi_H`).
+/// `comm`. `anomalous` is optional (`None` in every row when the header lacks it). Horizons are
+/// the `H` of every `cpu_permille_H` column, each needing its four companions (`rss_kib_H`,
+/// `disk_bytes_per_s_H`, `net_bytes_per_s_H`, `rss_kib_hi_H`).
 ///
 /// Rows with the same key are merged into one, every number summed (the latest `t_ms` kept): the
 /// module prints command names as `samples` does, so two commands that differ only in bytes it
@@ -392,6 +398,7 @@ pub fn parse_groups<K: Clone + Eq + Hash>(
     let key_at = col(key_column)?;
     let t_ms_at = col("t_ms")?;
     let processes_at = col("processes")?;
+    let anomalous_at = find("anomalous");
     let counters_at = COUNTER_COLUMNS.map(col);
     let levels_at = LEVEL_COLUMNS.map(col);
     let mut counters_idx = [0usize; 10];
@@ -491,6 +498,7 @@ pub fn parse_groups<K: Clone + Eq + Hash>(
             key,
             t_ms: num(t_ms_at)?,
             processes: num(processes_at)?,
+            anomalous: anomalous_at.map(num).transpose()?,
             counters,
             now: levels(&levels_idx)?,
             ahead,
@@ -511,6 +519,10 @@ impl<K> Group<K> {
     fn merge(&mut self, other: &Group<K>) {
         self.t_ms = self.t_ms.max(other.t_ms);
         self.processes = self.processes.saturating_add(other.processes);
+        self.anomalous = match (self.anomalous, other.anomalous) {
+            (Some(a), Some(b)) => Some(a.saturating_add(b)),
+            (a, b) => a.or(b),
+        };
         self.counters.add(&other.counters);
         self.now.add(&other.now);
         for (a, b) in self.ahead.iter_mut().zip(&other.ahead) {
@@ -557,8 +569,9 @@ fn first_line(text: &str) -> &str {
 pub(crate) mod tests {
     use super::*;
 
-    /// The header of `cgroups.csv` in the fleet spec.
-    pub(crate) const CGROUPS_HEADER: &str = "t_ms,cgroup,processes,cpu_user_ns,cpu_sys_ns,disk_read_bytes,disk_write_bytes,net_rx_bytes,net_tx_bytes,nvcsw,nivcsw,minflt,majflt,cpu_permille,rss_kib,disk_bytes_per_s,net_bytes_per_s,cpu_permille_5,rss_kib_5,disk_bytes_per_s_5,net_bytes_per_s_5,rss_kib_hi_5,cpu_permille_60,rss_kib_60,disk_bytes_per_s_60,net_bytes_per_s_60,rss_kib_hi_60";
+    /// The header of `cgroups.csv` in the fleet spec (as the model crate's `column_names` orders
+    /// it: checked below).
+    pub(crate) const CGROUPS_HEADER: &str = "t_ms,cgroup,processes,anomalous,cpu_user_ns,cpu_sys_ns,disk_read_bytes,disk_write_bytes,net_rx_bytes,net_tx_bytes,nvcsw,nivcsw,minflt,majflt,cpu_permille,rss_kib,disk_bytes_per_s,net_bytes_per_s,cpu_permille_5,rss_kib_5,disk_bytes_per_s_5,net_bytes_per_s_5,rss_kib_hi_5,cpu_permille_60,rss_kib_60,disk_bytes_per_s_60,net_bytes_per_s_60,rss_kib_hi_60";
 
     #[test]
     fn stats_parse_every_pair_and_name_a_bad_line() {
@@ -629,7 +642,7 @@ pub(crate) mod tests {
     }
 
     fn cgroup_row(id: u64) -> String {
-        let mut s = format!("1000,{id},2");
+        let mut s = format!("1000,{id},2,1");
         for i in 0..24 {
             s.push_str(&format!(",{}", i + 1));
         }
@@ -641,7 +654,10 @@ pub(crate) mod tests {
         let text = format!("{CGROUPS_HEADER}\n{}\n", cgroup_row(77));
         let rows = parse_groups(&text, "cgroups.csv", "cgroup", parse_cgroup_id).unwrap();
         let g = &rows[0];
-        assert_eq!((g.key, g.t_ms, g.processes), (77, 1000, 2));
+        assert_eq!(
+            (g.key, g.t_ms, g.processes, g.anomalous),
+            (77, 1000, 2, Some(1))
+        );
         assert_eq!((g.counters.cpu_user_ns, g.counters.majflt), (1, 10));
         assert_eq!(g.now.net_bytes_per_s, 14);
         assert_eq!(
@@ -669,6 +685,27 @@ pub(crate) mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn the_header_is_the_model_crates() {
+        // The kernel prints the group tables' columns from procperf_model::group::column_names.
+        let columns: Vec<String> = procperf_model::group::column_names()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(CGROUPS_HEADER, format!("t_ms,cgroup,{}", columns.join(",")));
+    }
+
+    #[test]
+    fn a_table_without_anomalous_parses_without_it() {
+        // Modules before the anomaly flag: no `anomalous` column, so no count (not 0).
+        let header = CGROUPS_HEADER.replacen(",anomalous,", ",", 1);
+        let row = cgroup_row(7).replacen(",2,1,", ",2,", 1);
+        let text = format!("{header}\n{row}\n{row}\n");
+        let rows = parse_groups(&text, "cgroups.csv", "cgroup", parse_cgroup_id).unwrap();
+        let g = &rows[0];
+        assert_eq!((g.key, g.processes, g.anomalous), (7, 4, None));
+        assert_eq!((g.counters.cpu_user_ns, g.now.net_bytes_per_s), (2, 28));
     }
 
     #[test]
@@ -712,7 +749,7 @@ pub(crate) mod tests {
         let err = parse_groups(&text, "cgroups.csv", "cgroup", parse_cgroup_id)
             .unwrap_err()
             .to_string();
-        assert_eq!(err, "cgroups.csv line 2: 3 fields where the header has 27");
+        assert_eq!(err, "cgroups.csv line 2: 3 fields where the header has 28");
         let header = CGROUPS_HEADER.replace(",rss_kib_hi_60", "");
         let err = parse_groups(&header, "cgroups.csv", "cgroup", parse_cgroup_id)
             .unwrap_err()
@@ -736,6 +773,7 @@ pub(crate) mod tests {
         assert_eq!(rows.len(), 2);
         let g = &rows[0];
         assert_eq!((g.key.as_str(), g.t_ms, g.processes), ("my_app", 2000, 4));
+        assert_eq!(g.anomalous, Some(2));
         assert_eq!((g.counters.cpu_user_ns, g.counters.majflt), (2, 20));
         assert_eq!((g.now.cpu_permille, g.ahead[1].rss_kib_hi), (22, 48));
     }

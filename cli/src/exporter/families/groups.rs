@@ -19,14 +19,15 @@ type MemoryMax<'a, K> = &'a dyn Fn(&K) -> Option<u64>;
 #[derive(Default)]
 struct Others {
     processes: u64,
+    anomalous: Option<u64>,
     now: [f64; 4],
     ahead: Vec<(u64, [f64; 4], f64)>,
 }
 
 /// Counter series per group: two labels values for each of five counters.
 pub const GROUP_COUNTER_SERIES: usize = 10;
-/// Gauge series per group apart from forecasts: processes and four levels.
-pub const GROUP_LEVEL_SERIES: usize = 5;
+/// Gauge series per group apart from forecasts: processes, anomalous processes and four levels.
+pub const GROUP_LEVEL_SERIES: usize = 6;
 /// Forecast series per group and horizon: four targets and the RSS upper ends.
 pub const GROUP_FORECAST_SERIES_PER_HORIZON: usize = 5;
 
@@ -77,6 +78,12 @@ pub(super) fn groups<K>(
     let mut procs = Family::new(
         name("processes"),
         "Processes of the group the module tracks.",
+        Kind::Gauge,
+        None,
+    );
+    let mut anomalous = Family::new(
+        name("anomalous_processes"),
+        "Processes of the group with an anomaly flag up, for any target (a level staying well above its forecast band).",
         Kind::Gauge,
         None,
     );
@@ -154,6 +161,9 @@ pub(super) fn groups<K>(
         if !selected(&g.key) {
             let o = other.get_or_insert_with(Others::default);
             o.processes += g.processes;
+            if let Some(a) = g.anomalous {
+                o.anomalous = Some(o.anomalous.unwrap_or(0) + a);
+            }
             let by_h = &mut o.ahead;
             for (sum, v) in o.now.iter_mut().zip(level_values(&g.now)) {
                 *sum += v;
@@ -192,6 +202,9 @@ pub(super) fn groups<K>(
         faults.push(l(Some(("kind", "minor"))), c.minflt as f64);
         faults.push(l(Some(("kind", "major"))), c.majflt as f64);
         procs.push(l(None), g.processes as f64);
+        if let Some(a) = g.anomalous {
+            anomalous.push(l(None), a as f64);
+        }
         for (f, v) in levels.iter_mut().zip(level_values(&g.now)) {
             f.push(l(None), v);
         }
@@ -214,6 +227,9 @@ pub(super) fn groups<K>(
     if let Some(o) = other {
         let l = || vec![(kind.label, kind.other.to_owned())];
         procs.push(l(), o.processes as f64);
+        if let Some(a) = o.anomalous {
+            anomalous.push(l(), a as f64);
+        }
         for (f, v) in levels.iter_mut().zip(o.now) {
             f.push(l(), v);
         }
@@ -229,7 +245,7 @@ pub(super) fn groups<K>(
             upper.push(lh(), hi);
         }
     }
-    let mut out = vec![cpu, disk, net, cs, faults, procs];
+    let mut out = vec![cpu, disk, net, cs, faults, procs, anomalous];
     out.extend(levels);
     out.extend(ahead);
     out.push(upper);

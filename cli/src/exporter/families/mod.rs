@@ -4,7 +4,10 @@
 //! Every name, type, unit and label here is fixed by the fleet spec (`/srv/spec/metrics.md`): a
 //! dashboard and alert rules are written against them, so none may change. Values are in base
 //! units ([`super::units`]). A family without series (no `cgroups.csv` on an older module, no
-//! `anomaly` column) is left out, not printed empty.
+//! `anomaly` or `anomalous` column) is left out, not printed empty.
+//!
+//! `monitoring/metrics.txt` lists every family the dashboard and the alert rules may use; a test
+//! checks that a full scrape serves exactly those names, so neither side can drift.
 //!
 //! Encoding is the crate's: [`Families`] is a `prometheus_client` collector, encoded by
 //! `encoding::text` (OpenMetrics 1.0.0, `# UNIT` lines, `# EOF`) or `encoding::prometheus_text`
@@ -255,12 +258,12 @@ pub fn build(s: &Snapshot, selected: &Selected<'_>, paths: &CgroupPaths) -> Fami
 ///
 /// ```text
 ///   own 4 + module 14 + accuracy 4 targets × horizons × 5
-/// + 2·top × (4 × (1 + 3·horizons) + 1)                      per process
-/// + (2·max_groups) × (10 + 5 + 5·horizons + 1) + (5 + 5·horizons)   cgroups and their other
-/// + (2·max_groups) × (10 + 5 + 5·horizons)     + (5 + 5·horizons)   commands and their other
+/// + 2·top × 4 × (1 + 3·horizons + 1)                        per process (now, forecasts, anomaly)
+/// + (2·max_groups) × (10 + 6 + 5·horizons + 1) + (6 + 5·horizons)   cgroups and their other
+/// + (2·max_groups) × (10 + 6 + 5·horizons)     + (6 + 5·horizons)   commands and their other
 /// ```
 ///
-/// With the defaults (top 20, 30 groups, 2 horizons): 4 + 14 + 40 + 1160 + 1575 + 1515 = 4308.
+/// With the defaults (top 20, 30 groups, 2 horizons): 4 + 14 + 40 + 1280 + 1636 + 1576 = 4550.
 pub fn series_bound(top: usize, max_groups: usize, horizons: usize) -> usize {
     let group =
         GROUP_COUNTER_SERIES + GROUP_LEVEL_SERIES + GROUP_FORECAST_SERIES_PER_HORIZON * horizons;
@@ -302,7 +305,7 @@ pub(crate) mod tests {
             pid,
             comm: format!("p{pid}"),
             cgroup,
-            anomaly: Some(0),
+            anomaly: Some(pid as u64 % 16),
             targets: [Some(f); N_TARGETS],
         }
     }
@@ -318,6 +321,7 @@ pub(crate) mod tests {
             key,
             t_ms: 1000,
             processes: 2,
+            anomalous: Some(1),
             counters: Counters {
                 cpu_user_ns: 2_500_000_000,
                 cpu_sys_ns: 500_000_000,
@@ -435,7 +439,7 @@ pub(crate) mod tests {
             2 * groups
         );
         assert_eq!(f.series() + OWN_SERIES, series_bound(top, groups, 2));
-        assert_eq!(series_bound(20, 30, 2), 4308);
+        assert_eq!(series_bound(20, 30, 2), 4550);
         assert!(series_bound(20, 30, 2) < 5000);
     }
 
@@ -485,6 +489,25 @@ pub(crate) mod tests {
             ),
             300.0 * 1024.0
         );
+        // pid 1's anomaly mask is 1: CPU flagged, the rest not.
+        assert_eq!(
+            value(
+                "procperf_process_anomaly",
+                &[("pid", "1"), ("target", "cpu")]
+            ),
+            1.0
+        );
+        assert_eq!(
+            value(
+                "procperf_process_anomaly",
+                &[("pid", "1"), ("target", "rss")]
+            ),
+            0.0
+        );
+        assert_eq!(
+            value("procperf_comm_anomalous_processes", &[("comm", "c0")]),
+            1.0
+        );
         assert_eq!(value("procperf_interval_seconds", &[]), 1.0);
         assert_eq!(value("procperf_pass_duration_seconds_total", &[]), 7e-9);
         assert_eq!(value("procperf_model_info", &[("coverage", "0.8")]), 1.0);
@@ -509,6 +532,13 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(other.value, 4.0, "two groups of two processes");
         assert_eq!(procs.series.len(), 2);
+        let anomalous = f.get("procperf_cgroup_anomalous_processes").unwrap();
+        assert_eq!(anomalous.series.len(), 2);
+        assert_eq!(anomalous.series[1].labels[0].1, OTHER_CGROUPS);
+        assert_eq!(anomalous.series[1].value, 2.0, "two groups of one each");
+        let comm_anomalous = f.get("procperf_comm_anomalous_processes").unwrap();
+        assert_eq!(comm_anomalous.series.len(), 1);
+        assert_eq!(comm_anomalous.series[0].value, 3.0);
         let cpu = f.get("procperf_cgroup_cpu_seconds_total").unwrap();
         assert!(cpu.series.iter().all(|s| s.labels[0].1 != OTHER_CGROUPS));
         let ratio = f.get("procperf_comm_cpu_usage_ratio").unwrap();
@@ -532,6 +562,91 @@ pub(crate) mod tests {
             text.contains("procperf_module_info{version=\"0.1.0\",kernel=\"6.12.0\"} 1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn anomaly_is_one_series_per_target_from_the_bit_mask() {
+        let mut s = full_snapshot(16, 0);
+        for r in &mut s.processes {
+            r.anomaly = Some(r.pid as u64 - 1); // every mask 0..=15
+        }
+        s.processes[0].anomaly = Some(0xf0); // bits of no target are ignored
+        let f = build(&s, &Selected::default(), &no_cgroups());
+        let fam = f.get("procperf_process_anomaly").unwrap();
+        assert_eq!(fam.series.len(), 16 * 4);
+        for series in &fam.series {
+            let label = |k: &str| {
+                let (_, v) = series.labels.iter().find(|(lk, _)| *lk == k).unwrap();
+                v.as_str()
+            };
+            let names: Vec<&str> = series.labels.iter().map(|(k, _)| *k).collect();
+            assert_eq!(names, ["pid", "comm", "cgroup", "target"]);
+            let mask = label("pid").parse::<u64>().unwrap() - 1;
+            let bit = ["cpu", "rss", "disk", "net"]
+                .iter()
+                .position(|t| *t == label("target"))
+                .unwrap();
+            assert_eq!(series.value, ((mask >> bit) & 1) as f64, "{series:?}");
+        }
+        // No anomaly column (an older module): no anomaly family; likewise no anomalous column.
+        for r in &mut s.processes {
+            r.anomaly = None;
+        }
+        let mut s = Snapshot {
+            cgroups: full_snapshot(0, 2).cgroups,
+            ..s
+        };
+        for g in s.cgroups.as_mut().unwrap() {
+            g.anomalous = None;
+        }
+        let f = build(&s, &Selected::default(), &no_cgroups());
+        assert!(f.get("procperf_process_anomaly").unwrap().series.is_empty());
+        assert!(f
+            .get("procperf_cgroup_anomalous_processes")
+            .unwrap()
+            .series
+            .is_empty());
+        let text = encode(&[Arc::new(f)], Format::Prometheus).unwrap();
+        assert!(!text.contains("anomal"), "{text}");
+    }
+
+    /// `monitoring/metrics.txt`: the names the dashboard and the alert rules may use.
+    const METRICS_TXT: &str = include_str!("../../../../monitoring/metrics.txt");
+    /// Families served beyond `monitoring/metrics.txt` (documented in cli/README.md): none.
+    const EXTRA_NAMES: [&str; 0] = [];
+
+    #[test]
+    fn a_full_scrape_serves_exactly_the_names_of_monitoring_metrics_txt() {
+        // Every family with series, memory.max included (a cgroup directory with the file).
+        let tmp = tempfile::tempdir().unwrap();
+        let tree = cgroup_tree(tmp.path(), 1);
+        let mut s = full_snapshot(1, 1);
+        s.cgroups.as_mut().unwrap()[0].key = tree[0];
+        let mut paths = CgroupPaths::new(Some(tmp.path().to_owned()));
+        paths.refresh(tree.iter().copied(), std::time::Instant::now());
+        let module = build(&s, &Selected::default(), &paths);
+        let parts = [Arc::new(module), Arc::new(own(&Own::default()))];
+        // The sample names as encoded (what Prometheus stores), in both formats.
+        for format in [Format::Prometheus, Format::OpenMetrics] {
+            let text = encode(&parts, format).unwrap();
+            let served: std::collections::BTreeSet<&str> = text
+                .lines()
+                .filter(|l| !l.starts_with('#') && !l.is_empty())
+                .map(|l| l.split(['{', ' ']).next().unwrap())
+                .collect();
+            let listed: std::collections::BTreeSet<&str> = METRICS_TXT
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .chain(EXTRA_NAMES)
+                .collect();
+            let unlisted: Vec<_> = served.difference(&listed).collect();
+            let unserved: Vec<_> = listed.difference(&served).collect();
+            assert!(
+                unlisted.is_empty() && unserved.is_empty(),
+                "{format:?}: served but not in monitoring/metrics.txt: {unlisted:?}; listed but not served: {unserved:?}"
+            );
+        }
     }
 
     #[test]

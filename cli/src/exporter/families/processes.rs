@@ -13,13 +13,20 @@ const PROCESS_TARGETS: [(Target, &str, &str); 4] = [
     (Target::Net, "network", "bytes_per_second"),
 ];
 
-/// Series per process: current, per horizon the forecast and two bounds, for each target; and
-/// the anomaly count.
+/// Series per process: for each target the current value, per horizon the forecast and two
+/// bounds, and the anomaly flag.
 pub fn process_series(horizons: usize) -> usize {
-    PROCESS_TARGETS.len() * (1 + 3 * horizons) + 1
+    PROCESS_TARGETS.len() * (1 + 3 * horizons + 1)
 }
 
-/// Families of the selected processes: now, forecasts and their bands at both horizons.
+/// Target `t`'s flag in `predictions.csv`'s `anomaly` bit mask (bit [`Target::index`]: cpu 1,
+/// rss 2, disk 4, net 8), as 0 or 1. Bits of no target are ignored.
+fn flag(mask: u64, t: Target) -> f64 {
+    ((mask >> t.index()) & 1) as f64
+}
+
+/// Families of the selected processes: now, forecasts and their bands at both horizons, and per
+/// target the anomaly flag (when the file has the `anomaly` column).
 pub(super) fn processes(
     rows: &[Row],
     selected: impl Fn(i32) -> bool,
@@ -63,7 +70,7 @@ pub(super) fn processes(
     }
     let mut anomaly = Family::new(
         "procperf_process_anomaly",
-        "The anomaly column of predictions.csv for the process, as the module writes it (0: none).",
+        "1 while the module flags the process's target as anomalous (its level staying well above the forecast band), else 0.",
         Kind::Gauge,
         None,
     );
@@ -82,6 +89,9 @@ pub(super) fn processes(
         };
         for (i, (t, ..)) in PROCESS_TARGETS.iter().enumerate() {
             let Some(f) = r.get(*t) else { continue };
+            if let Some(mask) = r.anomaly {
+                anomaly.push(with(&[("target", t.name())]), flag(mask, *t));
+            }
             let b = |level| units::base(*t, level);
             now[i].push(labels.clone(), b(f.current));
             let bands = [(&h_short, Some((f.forest, f.lo, f.hi)))]
@@ -95,9 +105,6 @@ pub(super) fn processes(
                 bound[i].push(with(&[("horizon_seconds", h), ("bound", "lower")]), b(lo));
                 bound[i].push(with(&[("horizon_seconds", h), ("bound", "upper")]), b(hi));
             }
-        }
-        if let Some(a) = r.anomaly {
-            anomaly.push(labels.clone(), a as f64);
         }
     }
     let mut out = now;
