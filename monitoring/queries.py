@@ -31,8 +31,6 @@ KEYWORDS = {"and", "or", "unless", "bool", "inf", "nan", "by", "without", "on", 
             "group_left", "group_right", "offset"}
 # The series Prometheus itself writes for every scrape target.
 PROMETHEUS_SERIES = {"up"}
-# Optional in the spec (only when the kernel provides it): the exporter's name check must not ask for it.
-SPEC_OPTIONAL = {"procperf_process_anomaly"}
 
 
 class Query:
@@ -125,7 +123,7 @@ def spec_names(path: str) -> set:
         # A command name has no memory.max: that one stays per cgroup.
         names |= {n.replace("procperf_cgroup_", "procperf_comm_", 1) for n in names
                   if n.startswith("procperf_cgroup_") and n != "procperf_cgroup_memory_max_bytes"}
-    return names - SPEC_OPTIONAL
+    return names
 
 
 def main() -> int:

@@ -227,6 +227,12 @@ def cgroup_row(d: db.Dashboard) -> db.Dashboard:
     d = d.with_panel(timeseries(
         "Processes in the cgroup", "none", "Tracked processes in the cgroup at the last pass.",
         [query(f"procperf_cgroup_processes{{{CG}}}", "{{instance}}")]))
+    d = d.with_panel(timeseries(
+        "Anomalous processes in the cgroup", "none",
+        "Processes of the cgroup with an anomaly flag up: a CPU, memory, disk or network level that has "
+        "stayed well above its forecast band. The alert ProcperfProcessAnomaly fires after a minute above 0; "
+        "procperf_process_anomaly{target} names the process and the target (top processes only).",
+        [query(f"procperf_cgroup_anomalous_processes{{{CG}}}", "{{instance}}")]))
     return d
 
 
