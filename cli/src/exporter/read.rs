@@ -348,25 +348,9 @@ fn parse_cgroup_id(s: &str) -> Result<u64, String> {
         .map_err(|e| format!("{s:?} is not a cgroup id ({e})"))
 }
 
-/// The columns of a group table other than its key and the per-horizon ones.
-const COUNTER_COLUMNS: [&str; 10] = [
-    "cpu_user_ns",
-    "cpu_sys_ns",
-    "disk_read_bytes",
-    "disk_write_bytes",
-    "net_rx_bytes",
-    "net_tx_bytes",
-    "nvcsw",
-    "nivcsw",
-    "minflt",
-    "majflt",
-];
-const LEVEL_COLUMNS: [&str; 4] = [
-    "cpu_permille",
-    "rss_kib",
-    "disk_bytes_per_s",
-    "net_bytes_per_s",
-];
+// The columns of a group table other than its key and the per-horizon ones: the model crate's,
+// which the module writes.
+use procperf_model::group::{COUNTERS as COUNTER_COLUMNS, LEVELS as LEVEL_COLUMNS};
 
 /// `cgroups.csv` or `comms.csv`: a header, then one row per group; `key_column` is `cgroup` or
 /// `comm`. `anomalous` is optional (`None` in every row when the header lacks it). Horizons are

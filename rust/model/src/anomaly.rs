@@ -10,8 +10,9 @@
 //! [`ANOMALY_PASSES`] passes in a row; the watch ends when the level falls back under the limit,
 //! or after [`ANOMALY_HOLD`] passes, when the new level is the process's normal.
 //!
-//! Only excess is flagged: a process that suddenly spins, leaks memory or floods a disk or the
-//! network, not one that goes quiet. The flag is a pure function of the published forecasts and
+//! Only excess is flagged: a process that suddenly spins, takes memory or floods a disk or the
+//! network, not one that goes quiet. A rise spread over many passes, each step within the margin
+//! of a band that followed the last, is what the forecasts expected and is not flagged. The flag is a pure function of the published forecasts and
 //! the levels, so the kernel and the trainer's replay raise it on the same passes; what it costs
 //! in false flags on programs behaving normally is measured by `trainer eval` (flags per
 //! process-hour). No floats, no allocation, no panics.
