@@ -215,7 +215,8 @@ tap.check(f"comms.csv holds at most 1024 groups ({len(comms4)}), whole rows", le
 tap.check(f"the newest names are in, the oldest gave way ({after['group_evictions'] - before['group_evictions']} evictions)",
           after["group_evictions"] - before["group_evictions"] >= N - 1024 + len(comms) - 10
           and f"ppn{N - 1:05d}" in comms4 and "ppn00000" not in comms4, (len(names), sorted(names)[:3]))
-tap.check("stats counts the pass time total and no interval left out of a group",
+tap.check(f"stats counts the pass time total and no interval left out of a group "
+          f"({after['bytes_per_process']} bytes per process slot, {after['memory_bytes']} bytes in all)",
           after["pass_ns_total"] > 0 and after["group_untracked"] == 0, after)
 r = subprocess.run(["rmmod", "procperf"], capture_output=True, text=True)
 tap.check("rmmod", r.returncode == 0, r.stderr)
