@@ -159,11 +159,7 @@ impl Show for Table {
                 table.len(),
                 rows.len()
             ))?;
-            emit(write!(
-                out,
-                "{:>7} {:<15} {:>8} {}",
-                "PID", "COMM", "CGROUP", "ANOM"
-            ))?;
+            emit(write!(out, "{:>7} {:<15} {:>8} ANOM", "PID", "COMM", "CGROUP"))?;
             for t in Target::ALL {
                 emit(write!(out, " | {} {}: now", Upper(t.name()), t.display_unit()))?;
                 for h in HORIZONS {
