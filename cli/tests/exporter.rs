@@ -408,40 +408,37 @@ impl Replay {
     }
 }
 
+/// CSV rows under `header` by their second field (a group's key, a pid): column -> value, cells
+/// that do not parse as `T` left out.
+fn by_second_field<'a, T: std::str::FromStr>(
+    header: &str,
+    rows: impl Iterator<Item = &'a str>,
+) -> HashMap<String, HashMap<String, T>> {
+    let header: Vec<&str> = header.split(',').collect();
+    rows.map(|l| {
+        let f: Vec<&str> = l.split(',').collect();
+        let values = header
+            .iter()
+            .zip(&f)
+            .filter_map(|(h, v)| Some((h.to_string(), v.parse().ok()?)))
+            .collect();
+        (f[1].to_owned(), values)
+    })
+    .collect()
+}
+
 /// A fixture group table as `key -> column -> value`.
 fn fixture_table(k: usize, file: &str) -> HashMap<String, HashMap<String, f64>> {
     let text =
         fs::read_to_string(Path::new(FIXTURE).join(format!("pass{}", k + 1)).join(file)).unwrap();
     let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            let values = header
-                .iter()
-                .zip(&f)
-                .filter_map(|(h, v)| Some((h.to_string(), v.parse().ok()?)))
-                .collect();
-            (f[1].to_owned(), values)
-        })
-        .collect()
+    let header = lines.next().unwrap();
+    by_second_field(header, lines)
 }
 
 /// The recorded rows of pass `k` by pid: column -> value.
 fn recorded_rows(replay: &Replay, k: usize) -> HashMap<String, HashMap<String, i64>> {
-    let header: Vec<&str> = replay.header.split(',').collect();
-    replay.passes[k]
-        .iter()
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            let values = header
-                .iter()
-                .zip(&f)
-                .filter_map(|(h, v)| Some((h.to_string(), v.parse().ok()?)))
-                .collect();
-            (f[1].to_owned(), values)
-        })
-        .collect()
+    by_second_field(&replay.header, replay.passes[k].iter().map(String::as_str))
 }
 
 #[test]
