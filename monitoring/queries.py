@@ -7,8 +7,6 @@
     queries.py names METRICS_TXT   fails when an expression uses a metric name that is neither in
                                    METRICS_TXT, Prometheus's own `up`, nor a recording rule of the
                                    rules file
-    queries.py spec SPEC METRICS_TXT
-                                   fails when METRICS_TXT and the spec's exporter metric names differ
 
 Options (before the command): --dashboard FILE, --rules FILE (default: the ones in monitoring/).
 Reads YAML with PyYAML: run it with the venv monitoring/setup-tools prints.
@@ -113,19 +111,6 @@ def read_list(path: str) -> list:
         return [line.strip() for line in f if line.strip()]
 
 
-def spec_names(path: str) -> set:
-    """The exporter's metric families in the spec: its names, and the per-command twins of the
-    per-cgroup ones (the spec gives those as a prefix), up to the "## Requests" section."""
-    with open(path, encoding="utf-8") as f:
-        text = f.read().split("\n## Requests", 1)[0]
-    names = {n for n in re.findall(r"\bprocperf_[a-z0-9_]*[a-z0-9]\b", text)}
-    if "procperf_comm_" in text:
-        # A command name has no memory.max: that one stays per cgroup.
-        names |= {n.replace("procperf_cgroup_", "procperf_comm_", 1) for n in names
-                  if n.startswith("procperf_cgroup_") and n != "procperf_cgroup_memory_max_bytes"}
-    return names
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dashboard", default=os.path.join(HERE, "grafana", "procperf.json"))
@@ -133,24 +118,7 @@ def main() -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("promql-rules").add_argument("out")
     sub.add_parser("names").add_argument("metrics_txt")
-    sp = sub.add_parser("spec")
-    sp.add_argument("spec")
-    sp.add_argument("metrics_txt")
     a = ap.parse_args()
-
-    if a.cmd == "spec":
-        listed, spec = read_list(a.metrics_txt), spec_names(a.spec)
-        bad = sorted(set(listed) - spec)
-        missing = sorted(spec - set(listed))
-        dups = sorted({n for n in listed if listed.count(n) > 1})
-        for n in bad:
-            print(f"{a.metrics_txt}: {n} is not in {a.spec}", file=sys.stderr)
-        for n in missing:
-            print(f"{a.metrics_txt}: lacks {n} of {a.spec}", file=sys.stderr)
-        for n in dups:
-            print(f"{a.metrics_txt}: {n} is listed twice", file=sys.stderr)
-        print(f"{len(listed)} names in {a.metrics_txt}, {len(spec)} in the spec")
-        return 1 if bad or missing or dups else 0
 
     rule_queries, recorded = rules(a.rules)
     queries = dashboard_queries(a.dashboard) + rule_queries

@@ -5,7 +5,7 @@ The JSON is generated, never edited by hand: change this file, then
     "$(monitoring/setup-tools)/bin/python" monitoring/grafana/build_dashboard.py > monitoring/grafana/procperf.json
 
 tests/host/monitoring.sh rebuilds it and fails when the committed file differs. Metric names are
-the exporter's (/srv/spec/metrics.md, listed in monitoring/metrics.txt); the forecast horizons are
+the exporter's (listed in monitoring/metrics.txt); the forecast horizons are
 the exporter's `horizon_seconds` labels at the default 1 s interval: "5" and "60".
 
 Forecast-vs-actual panels draw each forecast `offset` by its horizon, so a forecast lines up with the

@@ -3,7 +3,7 @@
 //!
 //! Data path: [`read`] (the files, once per scrape, into a typed [`read::Snapshot`]) → [`top`]
 //! (which processes and groups get series of their own, with hysteresis) → [`cgroups`] (ids to
-//! paths) → [`families`] (the spec's metric families in base units, [`units`]) → [`serve`]
+//! paths) → [`families`] (the metric families of cli/README.md in base units, [`units`]) → [`serve`]
 //! (HTTP, content negotiation) or [`textfile`] (atomic file writes). [`Exporter`] holds what
 //! lasts between scrapes: the last read, the top-N sets and the cgroup paths.
 //!

@@ -553,7 +553,7 @@ fn first_line(text: &str) -> &str {
 pub(crate) mod tests {
     use super::*;
 
-    /// The header of `cgroups.csv` in the fleet spec (as the model crate's `column_names` orders
+    /// The header of the module's `cgroups.csv` (as the model crate's `column_names` orders
     /// it: checked below).
     pub(crate) const CGROUPS_HEADER: &str = "t_ms,cgroup,processes,anomalous,cpu_user_ns,cpu_sys_ns,disk_read_bytes,disk_write_bytes,net_rx_bytes,net_tx_bytes,nvcsw,nivcsw,minflt,majflt,cpu_permille,rss_kib,disk_bytes_per_s,net_bytes_per_s,cpu_permille_5,rss_kib_5,disk_bytes_per_s_5,net_bytes_per_s_5,rss_kib_hi_5,cpu_permille_60,rss_kib_60,disk_bytes_per_s_60,net_bytes_per_s_60,rss_kib_hi_60";
 

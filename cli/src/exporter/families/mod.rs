@@ -1,8 +1,8 @@
-//! Metric families: the spec's names, built from one [`Snapshot`] and encoded with
-//! `prometheus-client`.
+//! Metric families, built from one [`Snapshot`] and encoded with `prometheus-client`.
 //!
-//! Every name, type, unit and label here is fixed by the fleet spec (`/srv/spec/metrics.md`): a
-//! dashboard and alert rules are written against them, so none may change. Values are in base
+//! Every name, type, unit and label here is documented in cli/README.md and listed in
+//! monitoring/metrics.txt: the dashboard and alert rules of monitoring/ are written against them,
+//! and the tests check the exporter serves exactly those names. Values are in base
 //! units ([`super::units`]). A family without series (no `cgroups.csv` on an older module, no
 //! `anomaly` or `anomalous` column) is left out, not printed empty.
 //!
@@ -65,7 +65,7 @@ pub struct Series {
 /// A metric family as exposed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Family {
-    /// The sample name as the spec gives it (`procperf_cgroup_cpu_seconds_total`).
+    /// The sample name as cli/README.md gives it (`procperf_cgroup_cpu_seconds_total`).
     pub name: String,
     /// One line of help (no backslash, quote or newline: the OpenMetrics encoder prints it raw).
     pub help: &'static str,
