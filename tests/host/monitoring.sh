@@ -3,7 +3,8 @@
 # The dashboard is rebuilt with Grafana's foundation SDK and must equal the committed JSON, which
 # must pass the SDK's schema strictly; every PromQL expression must parse (promtool) and use only
 # the exporter's metric names (monitoring/metrics.txt, checked against the spec when it is here);
-# the rules pass promtool's check and their unit tests; the example config passes promtool's check.
+# the rules pass promtool's check and their unit tests; the example config passes promtool's check;
+# monitoring/render/render.py draws its page from a cut of a real capture (render/test-data.json).
 # Tools: monitoring/setup-tools (promtool from scripts/setup's cache, the SDK in a venv); promtool
 # is $PP_PROMTOOL, by default the one in the cache.
 set -uo pipefail
@@ -90,5 +91,34 @@ rules_test() { need_promtool && (cd "$mon/prometheus" && "$promtool" test rules 
 check "promtool test rules: every alert fires, and stays silent where it must" rules_test
 config_check() { need_promtool && "$promtool" check config "$mon/prometheus/prometheus.yml"; }
 check "promtool check config monitoring/prometheus/prometheus.yml (with its rules)" config_check
+
+# The screenshot's page (docs/dashboard.png) from a cut of a real capture: every panel of the cut
+# is on the page with its title, the footer says what rendered it, no value printed as NaN.
+renders() {
+  python3 "$mon/render/render.py" "$mon/render/test-data.json" --html "$t/dashboard.html" || return 1
+  python3 - "$mon/render/test-data.json" "$t/dashboard.html" <<'EOF'
+import html, json, re, sys
+data, page = json.load(open(sys.argv[1])), open(sys.argv[2]).read()
+panels = [p for r in data["rows"] for p in r["panels"]]
+bad = [f"panel title missing: {p['title']}" for p in panels if html.escape(p["title"]) not in page]
+bad += [f"row title missing: {r['title']}" for r in data["rows"] if html.escape(r["title"]) not in page]
+drawn = len(re.findall(r'<div class="panel"', page))
+if drawn != len(panels):
+    bad.append(f"{drawn} panels drawn, {len(panels)} in the data")
+if page.count('<svg class="chart"') != sum(p["type"] == "timeseries" for p in panels):
+    bad.append("not one chart per timeseries panel")
+if page.count("<path ") < sum(p["type"] == "timeseries" for p in panels):
+    bad.append("charts without lines")
+text = re.sub(r"<[^>]*>", " ", page)
+for word in ("NaN", "nan", "None", "inf", "Infinity", "undefined"):
+    if re.search(rf"\b{word}\b", text) or re.search(rf'"[^"]*\b{word}\b', page):
+        bad.append(f"{word} on the page")
+if "not a Grafana screenshot: Grafana is not installable on the machine this was made on" not in page:
+    bad.append("the footer does not say what rendered the page")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+EOF
+}
+check "monitoring/render/render.py draws every panel of a real capture's cut (test-data.json), without NaN" renders
 
 done_testing
