@@ -2,7 +2,7 @@
 # Host test: monitoring/ (Grafana dashboard, Prometheus rules and config) is valid and consistent.
 # The dashboard is rebuilt with Grafana's foundation SDK and must equal the committed JSON, which
 # must pass the SDK's schema strictly; every PromQL expression must parse (promtool) and use only
-# the exporter's metric names (monitoring/metrics.txt, checked against the spec when it is here);
+# the exporter's metric names (monitoring/metrics.txt, which the exporter's tests check it serves);
 # the rules pass promtool's check and their unit tests; the example config passes promtool's check;
 # monitoring/render/render.py draws its page from a cut of a real capture (render/test-data.json).
 # Tools: monitoring/setup-tools (promtool from scripts/setup's cache, the SDK in a venv); promtool
@@ -14,7 +14,6 @@ TAP_HOST=1 . "$repo/tests/lib/tap.sh"
 mon=$repo/monitoring
 t=$(mktemp -d); trap 'rm -rf "$t"' EXIT
 promtool=${PP_PROMTOOL:-${PROCPERF_CACHE:-/var/cache/procperf}/tools/prometheus/usr/bin/promtool}
-spec=${PP_METRICS_SPEC:-/srv/spec/metrics.md}
 
 # (Not through `check`: its command runs in a subshell, and the venv's path is needed below.)
 if venv=$("$mon/setup-tools" 2> "$t/setup.log"); then
@@ -76,13 +75,6 @@ check "every PromQL expression of the dashboard and the rules parses (promtool c
 
 names_listed() { need_py && "$py" "$mon/queries.py" names "$mon/metrics.txt"; }
 check "every metric name the dashboard and the rules use is in monitoring/metrics.txt" names_listed
-
-if [ -f "$spec" ]; then
-  spec_listed() { need_py && "$py" "$mon/queries.py" spec "$spec" "$mon/metrics.txt"; }
-  check "monitoring/metrics.txt lists exactly the exporter metric names of $spec" spec_listed
-else
-  skip "monitoring/metrics.txt lists exactly the spec's exporter metric names" "no spec at $spec (PP_METRICS_SPEC)"
-fi
 
 rules_check() { need_promtool && "$promtool" check rules "$mon/prometheus/procperf-rules.yml"; }
 check "promtool check rules monitoring/prometheus/procperf-rules.yml" rules_check
