@@ -4,8 +4,8 @@
 //! and forecasts also add to its cgroup's and its command name's totals ([`Groups`]).
 //!
 //! Bounded work: a pass visits at most `2 × capacity` processes and tracks at most `capacity` of
-//! them; all memory (table, task references, samples ring, accounting table) is allocated at load
-//! or when `capacity` changes, never during a pass. The pass runs in a kernel thread (process
+//! them; all memory (table, task references, samples ring, accounting table, group totals) is
+//! allocated at load or when `capacity` changes, never during a pass. The pass runs in a kernel thread (process
 //! context) under the state mutex; the task list is walked under RCU only to take references.
 
 use super::{
