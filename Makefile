@@ -9,6 +9,9 @@
 #   make uninstall    unload and remove it
 #   make accuracy     the held-out accuracy test at full length (1500 s of an unseen workload) and the
 #                     real-applications test (420 s), ~40 min
+#   make scale        procperf with 10 000 to 70 000 processes on the debug kernel (~30 min)
+#   make soak         30 min of fork/exec storms, OOM kills, model swaps on the debug kernel (~40 min)
+#   make reliability  docs/reliability.md from the logs of the last make test, scale and soak
 #   make setup        install the development packages and tools (the build and test targets run it)
 #   make model        regenerate the embedded default model from reference workloads in QEMU
 #   make report       build/report.html: the default model scored on the held-out capture
@@ -17,7 +20,7 @@
 SHELL := /bin/bash
 KVARIANT ?= release
 
-.PHONY: all module setup kernels demo test test-host test-kernel test-debian install uninstall lint accuracy model model-fit report results top clean
+.PHONY: all module setup kernels demo test test-host test-kernel test-debian install uninstall lint accuracy scale soak reliability model model-fit report results top clean
 all: module
 
 module:
@@ -56,6 +59,15 @@ lint:
 # The held-out accuracy test long enough to check that the forest beats both naive forecasts
 # (make test runs it for 200 s, where that is reported but cannot be relied on), then the
 # forecasts and intervals on real applications no mix runs (tests/accuracy/apps.py, 420 s).
+scale:
+	@scripts/long-test scale
+
+soak:
+	@scripts/long-test soak
+
+reliability:
+	@scripts/reliability
+
 accuracy:
 	@PP_TEST_VARIANT=release PP_HELDOUT_SECONDS=1500 scripts/test --kernel-only tests/kernel/accuracy_heldout.py tests/accuracy/apps.py
 

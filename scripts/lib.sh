@@ -181,3 +181,12 @@ copy_working_tree() { # copy_working_tree DEST
 }
 
 kernel_version() { make -s -C "$(kernel_src_dir)" kernelversion 2>/dev/null; }
+
+# The two models the guest tests upload (hot swap, faults, soak), trained on the trainer's fixture
+# with different settings into $REPO/build/test-blobs/{a,b}/model.bin. Needs the release trainer.
+test_blobs() {
+  local trainer="$REPO/target/release/trainer" blobs="$REPO/build/test-blobs"
+  local fixture="$REPO/trainer/tests/data/mix-a-90s.csv.gz"
+  "$trainer" fit "$fixture" --out "$blobs/a" --max-depth 4 --n-estimators 8 --json > /dev/null || die "test model A"
+  "$trainer" fit "$fixture" --out "$blobs/b" --seed 7 --json > /dev/null || die "test model B"
+}

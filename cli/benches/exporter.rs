@@ -24,7 +24,7 @@ fn synthetic(n: usize) -> PathBuf {
     fs::write(dir.join("interval_ms"), "1000\n").unwrap();
     fs::write(
         dir.join("stats"),
-        "interval_ms 1000\npasses 100\nprocesses_seen 10000\nprocesses_tracked 4096\npass_ns_last 1000\npass_ns_avg 1000\npass_ns_max 1000\nrows_dropped 0\nevictions 0\nuntracked 0\nmemory_bytes 1\npredicted 4000\n",
+        "interval_ms 1000\npasses 100\nprocesses_seen 10000\nprocesses_tracked 4096\npass_ns_last 1000\npass_ns_avg 1000\npass_ns_max 1000\nrows_dropped 0\nuntracked 0\nmemory_bytes 1\npredicted 4000\n",
     )
     .unwrap();
     fs::write(

@@ -3,7 +3,7 @@
 //!
 //! Bounded twice: at most `capacity` points per process, and a process that is absent from the
 //! newest pass is forgotten (the module lists only processes it tracks with a forecast, so absent
-//! means exited or evicted). A pid whose command changed is a new process (pid reuse) and starts
+//! means exited). A pid whose command changed is a new process (pid reuse) and starts
 //! afresh. Time going backwards (a replay starting over, a reloaded module) forgets everything.
 
 use crate::pass::{Forecast, Pass};

@@ -139,11 +139,10 @@ def fleet_overview(d: db.Dashboard) -> db.Dashboard:
          query(f"procperf_tracked_processes{{{INST}}}", "{{instance}} tracked", "B"),
          query(f"procperf_predicted_processes{{{INST}}}", "{{instance}} predicted", "C")], w=8))
     d = d.with_panel(timeseries(
-        "Dropped, evicted, untracked", "cps",
-        "Per second: samples rows dropped, histories evicted for room, processes left untracked.",
+        "Dropped, untracked", "cps",
+        "Per second: samples rows dropped, new processes left untracked because the table was full.",
         [query(f"rate(procperf_samples_dropped_total{{{INST}}}[$__rate_interval])", "{{instance}} dropped", "A"),
-         query(f"rate(procperf_evictions_total{{{INST}}}[$__rate_interval])", "{{instance}} evicted", "B"),
-         query(f"rate(procperf_untracked_total{{{INST}}}[$__rate_interval])", "{{instance}} untracked", "C")],
+         query(f"rate(procperf_untracked_total{{{INST}}}[$__rate_interval])", "{{instance}} untracked", "B")],
         w=8))
     d = d.with_panel(timeseries(
         "Module memory", "bytes", "Memory the module holds for its histories and models.",

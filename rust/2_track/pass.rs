@@ -43,6 +43,10 @@ pub(crate) const DEFAULT_CAPACITY: usize = 4096;
 pub(crate) const MIN_CAPACITY: usize = 16;
 pub(crate) const MAX_CAPACITY: usize = 65_536;
 
+/// A pass offers the CPU to other tasks after this many processes: on kernels without full
+/// preemption a pass over tens of thousands of processes would otherwise hold it throughout.
+const RESCHED_EVERY: usize = 256;
+
 /// Counters shown by `stats`.
 #[derive(Default)]
 pub(crate) struct PassStats {
@@ -53,10 +57,10 @@ pub(crate) struct PassStats {
     pub(crate) total_pass_ns: AtomicU64,
     pub(crate) max_pass_ns: AtomicU64,
     pub(crate) last_ns_per_process: AtomicU64,
-    pub(crate) evictions: AtomicU64,
     /// Groups (cgroups and command names) that replaced another, and intervals counted in none.
     pub(crate) group_evictions: AtomicU64,
     pub(crate) group_untracked: AtomicU64,
+    /// Times a new process did not fit in the table (once per pass while it does not).
     pub(crate) untracked: AtomicU64,
     pub(crate) memory_bytes: AtomicU64,
     /// Processes predicted in the last pass.
@@ -180,7 +184,10 @@ impl Sampler {
             st.scores = Scores::default();
         }
         let mut w = Tally::default();
-        for task in st.tasks.as_slice() {
+        for (i, task) in st.tasks.as_slice().iter().enumerate() {
+            if i % RESCHED_EVERY == RESCHED_EVERY - 1 {
+                kthread::cond_resched();
+            }
             let id = task::ident(task);
             if id.id.tgid <= 0 {
                 continue;
@@ -235,8 +242,11 @@ impl Sampler {
         s.predict_ns.store(w.predict_ns, Relaxed);
     }
 
-    /// Starts tracking a process seen for the first time; when the table is full, in place of the
-    /// least recently seen one, unless all were seen in this pass.
+    /// Starts tracking a process seen for the first time, if the table has room. A full table
+    /// evicts no one: a live process's history is worth more than a newcomer's, and evicting the
+    /// processes not yet seen in this pass would have them evict others in turn, pass after pass.
+    /// A newcomer that does not fit is counted and tried again next pass, after the processes that
+    /// exited have left the table.
     fn track(
         &self,
         table: &mut TgidTable<Process>,
@@ -246,23 +256,11 @@ impl Sampler {
         c: &Counters,
         t: &Totals,
     ) {
-        let process = Process::new(id, pass, now_ns, c, t);
-        let tracked = if table.len() < table.capacity() {
-            table.insert(id.id, process)
-        } else {
-            let victim = table
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, p))| p.last_pass != pass)
-                .min_by_key(|(_, (_, p))| p.last_pass)
-                .map(|(i, _)| i);
-            let placed = victim.and_then(|v| table.replace_at(v, id.id, process));
-            if placed.is_some() {
-                self.stats.evictions.fetch_add(1, Relaxed);
-            }
-            placed
-        };
-        if tracked.is_none() {
+        let tracked = table.len() < table.capacity()
+            && table
+                .insert(id.id, Process::new(id, pass, now_ns, c, t))
+                .is_some();
+        if !tracked {
             self.stats.untracked.fetch_add(1, Relaxed);
         }
     }

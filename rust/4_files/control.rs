@@ -62,7 +62,6 @@ impl debugfs::Show for Stats {
             ("ns_per_process", s.last_ns_per_process.load(Relaxed)),
             ("rows_emitted", rows),
             ("rows_dropped", dropped),
-            ("evictions", s.evictions.load(Relaxed)),
             ("group_evictions", s.group_evictions.load(Relaxed)),
             ("group_untracked", s.group_untracked.load(Relaxed)),
             ("untracked", s.untracked.load(Relaxed)),

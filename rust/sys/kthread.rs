@@ -5,7 +5,9 @@
 //! The job runs in process context: it may sleep and take mutexes. The period is read from the job
 //! before every sleep, so a changed period takes effect at once when a [`Waker`] wakes the thread.
 
-use super::shim::{procperf_set_current_interruptible, procperf_set_current_running};
+use super::shim::{
+    procperf_cond_resched, procperf_set_current_interruptible, procperf_set_current_running,
+};
 use core::{
     ptr::{self, NonNull},
     sync::atomic::{
@@ -21,6 +23,13 @@ use kernel::{
     str::CStr,
     sync::Arc,
 };
+
+/// Lets the scheduler run another task here if one is due (`cond_resched`). Process context only:
+/// for a long job between two units of work, never under a spinlock or RCU.
+pub(crate) fn cond_resched() {
+    // SAFETY: no precondition beyond process context, which the callers are (the job's thread).
+    unsafe { procperf_cond_resched() };
+}
 
 /// Work done once per period by a [`Periodic`] thread.
 pub(crate) trait Job: Send + Sync + 'static {

@@ -42,6 +42,7 @@ mod shim {
         pub(super) fn procperf_kernel_release() -> *const c_char;
         pub(super) fn procperf_set_current_interruptible();
         pub(super) fn procperf_set_current_running();
+        pub(super) fn procperf_cond_resched();
         pub(super) fn procperf_tracepoint_synchronize_unregister();
         pub(super) fn procperf_file_count(file: *mut bindings::file) -> core::ffi::c_long;
         pub(super) fn procperf_task_dfl_cgroup_id(task: *mut bindings::task_struct) -> u64;

@@ -17,6 +17,7 @@ void procperf_rcu_read_unlock(void);
 const char *procperf_kernel_release(void);
 void procperf_set_current_interruptible(void);
 void procperf_set_current_running(void);
+void procperf_cond_resched(void);
 void procperf_tracepoint_synchronize_unregister(void);
 long procperf_file_count(struct file *file);
 u64 procperf_task_dfl_cgroup_id(struct task_struct *task);
@@ -47,6 +48,11 @@ void procperf_set_current_interruptible(void)
 void procperf_set_current_running(void)
 {
 	__set_current_state(TASK_RUNNING);
+}
+
+void procperf_cond_resched(void)
+{
+	cond_resched();
 }
 
 void procperf_tracepoint_synchronize_unregister(void)

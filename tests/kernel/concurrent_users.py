@@ -203,6 +203,10 @@ width = len(lines[0].split(",")) if lines else 0
 torn = sum(len(l.split(",")) != width for l in lines[1:])
 
 print("# " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+print(f"# reliability: load={SECONDS} s of 6 readers, 3 setting writers, 3 model writers, unload attempts "
+      f"and a samples reader; inputs={sum(counts.values())} operations, "
+      f"{sum(v for k, v in counts.items() if not k.endswith('valid') and not k.startswith('read'))} of them "
+      "garbage settings, corrupt, oversized, half-closed or seeking uploads, unloads")
 for what, detail in problems:
     print(f"# {what}: {detail}")
 tap.check(f"every read and write answered as promised for {SECONDS} s ({sum(counts.values())} operations)",

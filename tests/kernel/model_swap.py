@@ -131,6 +131,7 @@ stop.set()
 for t in readers:
     t.join()
 tap.check("100 swaps under continuous reads all succeed", errors == [0] * 100, errors)
+print(f"# reliability: load=100 model swaps under continuous reads; inputs={len(bad)} kinds of corrupt blob")
 tap.check(f"every read was well-formed ({reads['n']} reads)", reads["bad"] == 0 and reads["n"] > 10, reads)
 tap.check("swap counter counted them", int(info()["swaps"]) == swaps + 100)
 

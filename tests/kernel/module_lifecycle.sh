@@ -56,6 +56,7 @@ for i in range(1, 51):
 PY
 }
 check "50 insmod/rmmod cycles" cycles
+echo "# reliability: load=50 load/unload cycles; inputs=reads and writes by a non-root user"
 
 # kmemleak reports objects older than 5 s that nothing references; ours name the module in the
 # backtrace (leaks of the kernel itself are not this test's business).

@@ -51,7 +51,7 @@ time.sleep(1.5)
 s = stats()
 tap.check(f"tracked ({s['processes_tracked']}) never above capacity 32 with {s['processes_seen']} processes",
           s["processes_tracked"] <= 32 and s["processes_seen"] > 32)
-tap.check("processes that did not fit are counted (untracked/evictions)", s["untracked"] + s["evictions"] > 0, s)
+tap.check("processes that did not fit are counted (untracked)", s["untracked"] > 0, s)
 for p in sleepers:
     p.kill()
     p.wait()
@@ -82,6 +82,8 @@ tap.check(f"churn: rows were streamed ({rows.n_rows})", rows.n_rows > 1000)
 tap.check("churn: no torn or malformed row", rows.bad_rows == 0, rows.bad_examples)
 pids = len(rows.by_pid())
 tap.check(f"churn: many short-lived processes were sampled ({pids} distinct pids)", pids > 50)
+print(f"# reliability: load=60 s of stress-ng --fork and 50 new processes a second ({pids} processes, "
+      f"{rows.n_rows} samples rows); inputs=invalid intervals and capacities, 40 processes for 32 slots")
 tap.check(f"churn: tracked never above capacity (max {max_tracked} <= {capacity})", max_tracked <= capacity)
 alive = {int(d) for d in os.listdir("/proc") if d.isdigit()}
 tap.check(f"churn: exited processes are gone from the table ({s['processes_tracked']} tracked, {len(alive)} alive)",

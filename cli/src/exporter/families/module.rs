@@ -57,8 +57,8 @@ pub fn own(o: &Own) -> Families {
     ])
 }
 
-/// Series of [`module`] at most: two info metrics, 7 gauges, 5 counters.
-pub const MODULE_SERIES: usize = 14;
+/// Series of [`module`] at most: two info metrics, 7 gauges, 4 counters.
+pub const MODULE_SERIES: usize = 13;
 
 /// `version`, `model_info` and `stats`.
 pub(super) fn module(s: &Snapshot) -> Vec<Family> {
@@ -172,14 +172,8 @@ pub(super) fn module(s: &Snapshot) -> Vec<Family> {
             count("rows_dropped"),
         ),
         counter(
-            "procperf_evictions_total",
-            "Tracked processes evicted to make room for others.",
-            None,
-            count("evictions"),
-        ),
-        counter(
             "procperf_untracked_total",
-            "Processes that could not be tracked (table full).",
+            "New processes that found the table full (counted each pass until one fits).",
             None,
             count("untracked"),
         ),
