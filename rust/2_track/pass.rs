@@ -28,6 +28,7 @@ use crate::{
 };
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::{
+    alloc::KVVec,
     new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
@@ -76,7 +77,7 @@ pub(crate) struct PassStats {
 /// What the pass works on, under the state lock.
 pub(crate) struct State {
     pub(crate) table: TgidTable<Process>,
-    tasks: KVec<ARef<Task>>,
+    tasks: KVVec<ARef<Task>>,
     pass: u64,
     /// The previous pass's model: a process's forecast state is reusable while it is still
     /// active. Holding it keeps its address from being reused by a new model.
@@ -115,7 +116,7 @@ impl Sampler {
     pub(crate) fn new(probes: Probes<Acct>) -> Result<impl PinInit<Self, Error>> {
         let models = KBox::pin_init(ModelStore::new(clock::now_ms())?, GFP_KERNEL)?;
         let table = TgidTable::new(DEFAULT_CAPACITY)?;
-        let tasks = KVec::with_capacity(DEFAULT_CAPACITY * 2, GFP_KERNEL)?;
+        let tasks = KVVec::with_capacity(DEFAULT_CAPACITY * 2, GFP_KERNEL)?;
         let samples = KBox::pin_init(Samples::new()?, GFP_KERNEL)?;
         let (cgroups, comms) = (Groups::new()?, Groups::new()?);
         let stats = PassStats::default();
@@ -154,7 +155,7 @@ impl Sampler {
     pub(crate) fn set_capacity(&self, capacity: usize) -> Result {
         // Allocate before taking the lock: a pass is never held up by an allocation.
         let table = TgidTable::new(capacity)?;
-        let tasks = KVec::with_capacity(capacity.saturating_mul(2), GFP_KERNEL)?;
+        let tasks = KVVec::with_capacity(capacity.saturating_mul(2), GFP_KERNEL)?;
         let mut st = self.state.lock();
         self.stats
             .memory_bytes

@@ -43,7 +43,7 @@ impl debugfs::Show for Stats {
         let predicted = s.predicted.load(Relaxed);
         let still = s.still.load(Relaxed);
         let computed = predicted.saturating_sub(still);
-        let lines: [(&str, u64); 27] = [
+        let lines: [(&str, u64); 26] = [
             ("interval_ms", u64::from(self.0.interval_ms.load(Relaxed))),
             ("capacity", u64::from(self.0.capacity.load(Relaxed))),
             ("passes", passes),

@@ -18,7 +18,7 @@
 
 use super::{rcu::RcuGuard, ARef};
 use core::ptr::{addr_of, read_volatile};
-use kernel::{bindings, prelude::*, task::Task};
+use kernel::{alloc::KVVec, bindings, prelude::*, task::Task};
 
 /// A process for the life of the system: its thread-group id and its boot-based start time (a
 /// reused tgid has a later start).
@@ -110,7 +110,7 @@ pub(crate) struct Ident {
 /// Takes a reference to every thread-group leader, at most `max` of them, into `out` (cleared
 /// first). Returns how many processes exist (which may exceed `max`). Does not allocate if `out`
 /// has capacity `max`, which the caller reserves before.
-pub(crate) fn collect(out: &mut KVec<ARef<Task>>, max: usize) -> usize {
+pub(crate) fn collect(out: &mut KVVec<ARef<Task>>, max: usize) -> usize {
     super::kvec::truncate(out, 0);
     let mut seen = 0usize;
     let _rcu = RcuGuard::new();
