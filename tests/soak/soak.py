@@ -2,8 +2,8 @@
 """Guest part of scripts/soak: PP_SOAK_SECONDS (default 1800) of everything at once.
 
 - fork/exec storms: `stress-ng --fork` and `--exec`, and a shell starting short-lived programs;
-- memory pressure up to the OOM killer: `stress-ng --bigheap` grows until the kernel kills it, and
-  stress-ng starts it again; the test's own processes are exempt (oom_score_adj -1000);
+- memory pressure up to the OOM killer: a heap grows by 64 MiB of written pages until the kernel
+  kills it, and is started again; the test's own processes are exempt (oom_score_adj -1000);
 - a model swap every 20 s (the two test blobs in turn), an interval change every 15 s
   (100-2000 ms), a capacity change every 90 s;
 - `samples` read throughout by one reader that pauses for 30 s every 5 minutes.
@@ -107,8 +107,12 @@ reader = Reader()
 reader.start()
 kmsg("faults on")  # the OOM killer's reports (a stack dump each) are expected from here on
 load = [
-    subprocess.Popen(["stress-ng", "--fork", "2", "--exec", "1", "--bigheap", "1", "--timeout", f"{SECONDS}s",
-                      "--quiet", "--temp-path", "/tmp"], preexec_fn=lambda: write("/proc/self/oom_score_adj", "1000")),
+    subprocess.Popen(["stress-ng", "--fork", "2", "--exec", "1", "--timeout", f"{SECONDS}s",
+                      "--quiet", "--temp-path", "/tmp"]),
+    # A heap that grows by 64 MiB of written pages until the OOM killer ends it, started again.
+    subprocess.Popen(["bash", "-c", f"end=$((SECONDS+{SECONDS})); while [ $SECONDS -lt $end ]; do "
+                      "python3 -c 'import time\nb = []\nwhile True: b.append(b\"x\" * (64 << 20)); time.sleep(0.2)'; "
+                      "done"], preexec_fn=lambda: write("/proc/self/oom_score_adj", "1000")),
     subprocess.Popen(["bash", "-c", f"end=$((SECONDS+{SECONDS})); while [ $SECONDS -lt $end ]; do "
                       "for i in 1 2 3 4 5; do (sleep 0.$RANDOM; true) & done; wait; done"]),
 ]
@@ -163,7 +167,7 @@ s_end = stats()
 emitted = s_end["rows_emitted"] - s_start["rows_emitted"]
 dropped = s_end["rows_dropped"] - s_start["rows_dropped"]
 gap = emitted - reader.rows - dropped
-print(f"# reliability: load={SECONDS / 60:.0f} min of stress-ng --fork --exec --bigheap and short-lived shells; "
+print(f"# reliability: load={SECONDS / 60:.0f} min of stress-ng --fork --exec, short-lived shells and a heap grown to OOM; "
       f"faults={oom_kills.count} OOM kills, {pauses} reader stalls of 30 s; "
       f"inputs={swaps} model swaps, {intervals} interval and {capacities} capacity changes, {reader.rows} rows read")
 oom = oom_kills.count
