@@ -23,6 +23,7 @@ SECONDS = int(os.environ.get("PP_SOAK_SECONDS", "1800"))
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
 tap = Tap()
 write("/proc/self/oom_score_adj", "-1000")
+write("/proc/sys/vm/overcommit_memory", "1")  # the heap below meets the OOM killer, not a refused mmap
 write(KMEMLEAK, "scan=off")
 write(KMEMLEAK, "clear")
 load_module(tap, interval_ms=500)
