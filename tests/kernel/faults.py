@@ -208,7 +208,7 @@ outcomes, broken = loads(range(1, all_sites + 1, 16), "loader")
 kmsg("faults off")
 load_sites = init_sites + len(range(1, all_sites + 1, 16))
 print(f"# reliability: load={load_sites + 3} loads; faults=allocation n of the module's init failing, "
-      f"n = 1..{init_sites}; every 16th of a whole load's {all_sites}")
+      f"n = 1..{init_sites}, and every 16th of a whole load's {all_sites}")
 tap.check(f"a whole load: every 16th of its {all_sites} allocations failing gives a working module or an "
           f"error code and nothing left behind ({time.time() - t0:.0f} s)",
           rc == 0 and not broken and any(k != 0 for k in outcomes), "\n".join(broken[:10]) or outcomes)
