@@ -135,7 +135,15 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
     c.bench_function("blend/publish_all_targets", |b| {
         b.iter(|| {
             let outcome = outcome_levels(black_box(&window));
-            publish_all(&mut blends, &outcome, &levels, black_box(&levels), &pred)
+            let mut published = pred;
+            publish_all(
+                &mut blends,
+                &outcome,
+                &levels,
+                black_box(&levels),
+                &mut published,
+            );
+            published
         })
     });
     // A sleeping process's whole pass (push of an idle sample, then the forecast update on the
@@ -156,6 +164,19 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
             let (h, f, scores) = &mut idle;
             h.push(black_box(&sample));
             f.update(h, &model, scores)
+        })
+    });
+    // The same under the committed model, whose forests forecast a sleeper's levels as they are.
+    let mut idle = (History::new(), Forecast::new(), Scores::default());
+    for _ in 0..4 * HISTORY_LEN {
+        idle.0.push(&sample);
+        idle.1.update(&idle.0, &default, &mut idle.2);
+    }
+    c.bench_function("forecast/still_pass_default", |b| {
+        b.iter(|| {
+            let (h, f, scores) = &mut idle;
+            h.push(black_box(&sample));
+            f.update(h, &default, scores)
         })
     });
     c.bench_function("blob/parse_32x8", |b| {

@@ -116,9 +116,9 @@ impl Ends {
         }
     }
 
-    /// The band of `p` with its ends moved: `[f − max(f − lo + self.lo, 0), f + max(hi − f +
-    /// self.hi, 0)]`, the lower end clamped at 0.
-    fn apply(&self, p: Prediction) -> Prediction {
+    /// Moves the band of `p`: `[f − max(f − lo + self.lo, 0), f + max(hi − f + self.hi, 0)]`,
+    /// the lower end clamped at 0.
+    fn apply(&self, p: &mut Prediction) {
         let f = p.forest;
         let up = p
             .forest_hi
@@ -129,11 +129,8 @@ impl Ends {
             .saturating_sub(p.forest_lo)
             .saturating_add(i64::from(self.lo))
             .max(0);
-        Prediction {
-            forest_lo: f.saturating_sub(down).max(0),
-            forest_hi: f.saturating_add(up),
-            ..p
-        }
+        p.forest_lo = f.saturating_sub(down).max(0);
+        p.forest_hi = f.saturating_add(up);
     }
 }
 
@@ -296,7 +293,7 @@ impl Adaptive {
         for (per_target, ends) in predictions.iter_mut().zip(&self.ends) {
             for (p, end) in per_target.iter_mut().zip(ends) {
                 if let Some(p) = p {
-                    *p = end.apply(*p);
+                    end.apply(p);
                 }
             }
         }
@@ -519,12 +516,13 @@ mod tests {
             live.add(y, &at(i32::MIN, i32::MAX, i32::MIN));
             assert!(live.err_published > 0);
         }
-        let p = e.apply(Prediction {
+        let mut p = Prediction {
             forest: i64::MAX,
             forest_lo: i64::MIN,
             forest_hi: i64::MAX,
             ..Default::default()
-        });
+        };
+        e.apply(&mut p);
         assert!(p.forest_lo >= 0 && p.forest_hi == i64::MAX);
     }
 

@@ -116,6 +116,16 @@ impl Blend {
         if !self.scored {
             return forecasts[N_EXPERTS - 1].max(0);
         }
+        // Forecasters that agree (a sleeping process's, mostly) blend to their forecast whatever
+        // the weights: the same value the weighted mean gives, without its divisions.
+        if forecasts.iter().all(|&f| f == forecasts[0]) {
+            return forecasts[0].max(0);
+        }
+        self.weighted_mean(forecasts)
+    }
+
+    /// The forecasts averaged with [`Self::weights`], rounded, never negative.
+    fn weighted_mean(&self, forecasts: [i64; N_EXPERTS]) -> i64 {
         let w = self.weights();
         // At least 2^16: the best forecaster weighs 2^16.
         let total = w.iter().fold(0u64, |a, &w| a.saturating_add(w));
@@ -151,18 +161,15 @@ impl Blend {
         })
     }
 
-    /// One pass of a model's prediction: the forest forecast becomes the blend of persistence
-    /// (`current`), the EWMA `base` and the forest, and its interval moves with it (same width,
-    /// clamped at 0). The linear forecast is left as it is.
-    pub fn publish(&mut self, outcome: i64, current: i64, base: i64, p: Prediction) -> Prediction {
+    /// One pass of a model's prediction: the forest forecast of `p` becomes the blend of
+    /// persistence (`current`), the EWMA `base` and the forest, and its interval moves with it
+    /// (same width, clamped at 0). The linear forecast is left as it is.
+    pub fn publish(&mut self, outcome: i64, current: i64, base: i64, p: &mut Prediction) {
         let forest = self.step(outcome, [current, base, p.forest]);
         let shift = forest.saturating_sub(p.forest);
-        Prediction {
-            forest,
-            forest_lo: p.forest_lo.saturating_add(shift).max(0),
-            forest_hi: p.forest_hi.saturating_add(shift).max(0),
-            ..p
-        }
+        p.forest_lo = p.forest_lo.saturating_add(shift).max(0);
+        p.forest_hi = p.forest_hi.saturating_add(shift).max(0);
+        p.forest = forest;
     }
 
     /// Forgets everything (a new model: its forest's record starts afresh).
@@ -171,25 +178,27 @@ impl Blend {
     }
 }
 
-/// [`Blend::publish`] for every target a model predicts: what the kernel shows and `trainer
-/// predict` prints. `outcome`, `current` and `base` are per target, as
-/// [`super::target::outcome_levels`], [`super::target::current_levels`] and
-/// [`super::blob::ModelRef::base_levels`] give them.
+/// [`Blend::publish`] for every target a model predicts, in place: turns the model's
+/// `predictions` into what the kernel shows and `trainer predict` prints. `outcome`, `current`
+/// and `base` are per target, as [`super::target::outcome_levels`],
+/// [`super::target::current_levels`] and [`super::blob::ModelRef::base_levels`] give them.
 pub fn publish_all(
     blends: &mut [Blend; N_TARGETS],
     outcome: &[i64; N_TARGETS],
     current: &[i64; N_TARGETS],
     base: &[i64; N_TARGETS],
-    raw: &[Option<Prediction>; N_TARGETS],
-) -> [Option<Prediction>; N_TARGETS] {
-    let mut out = *raw;
+    predictions: &mut [Option<Prediction>; N_TARGETS],
+) {
     let per_target = outcome.iter().zip(current).zip(base);
-    for ((o, b), ((&y, &c), &e)) in out.iter_mut().zip(blends.iter_mut()).zip(per_target) {
-        if let Some(p) = *o {
-            *o = Some(b.publish(y, c, e, p));
+    for ((p, b), ((&y, &c), &e)) in predictions
+        .iter_mut()
+        .zip(blends.iter_mut())
+        .zip(per_target)
+    {
+        if let Some(p) = p {
+            b.publish(y, c, e, p);
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -256,6 +265,20 @@ mod tests {
         }
         let w = b.weights();
         assert!(w.contains(&(1 << 16)));
+    }
+
+    #[test]
+    fn agreeing_forecasters_blend_to_their_forecast_as_the_weighted_mean_does() {
+        // The shortcut for equal forecasts must publish what the weights would.
+        let mut rng = crate::synth::Rng(7);
+        for i in 0..10_000 {
+            let mut b = Blend::new();
+            b.scored = true;
+            b.err = [0; N_EXPERTS].map(|_| rng.next_u64() >> (rng.next_u64() % 64));
+            let f = (rng.next_u64() as i64) >> (rng.next_u64() % 64);
+            let f = f.clamp(-LEVEL_BOUND, LEVEL_BOUND);
+            assert_eq!(b.weighted_mean([f; N_EXPERTS]), f.max(0), "{i}: {b:?}, {f}");
+        }
     }
 
     #[test]

@@ -264,19 +264,21 @@ impl Forecast {
     fn republish(&mut self) {
         let longest = self.published.as_ref().and_then(|p| p.last());
         self.anomaly.observe(&self.levels, longest);
-        self.published = self.raw.as_ref().map(|raw| {
-            let mut out = *raw;
-            out[0] = publish_all(
-                &mut self.blend,
-                &self.outcome,
-                &self.levels,
-                &self.inputs.bases[0],
-                &raw[0],
-            );
-            self.adaptive.apply(&mut out);
-            self.adaptive.start(&out, &self.levels, &self.inputs.bases);
-            out
-        });
+        let Some(raw) = self.raw.as_ref() else {
+            self.published = None;
+            return;
+        };
+        // Built in place: the predictions are copied once per pass.
+        let out = self.published.insert(*raw);
+        publish_all(
+            &mut self.blend,
+            &self.outcome,
+            &self.levels,
+            &self.inputs.bases[0],
+            &mut out[0],
+        );
+        self.adaptive.apply(out);
+        self.adaptive.start(out, &self.levels, &self.inputs.bases);
     }
 
     /// The published predictions at every horizon of the latest pass with a full history.
@@ -352,7 +354,8 @@ mod tests {
             let bases = model.base_levels(0, &past);
             let raw = model.predict_all(0, &x, &bases);
             let levels = past.map(|p| p[HISTORY_LEN - 1]);
-            let want = publish_all(&mut blends, &outcome_levels(&w), &levels, &bases, &raw);
+            let mut want = raw;
+            publish_all(&mut blends, &outcome_levels(&w), &levels, &bases, &mut want);
             let long = model.predict_all(1, &x, &model.base_levels(1, &past));
             let mut want = [want, long];
             adaptive.apply(&mut want);
