@@ -35,7 +35,13 @@
 //! persistence (the level when the check started) and of the model's EWMA base, so coverage and
 //! MAE ratios can be read on any host, live, for the processes it runs.
 //!
-//! The state ([`Adaptive`], 352 bytes) is kept in integers and updated by the model crate's
+//! Disk and network levels are logarithms (`log2q8`): there a step is a factor, and a run of
+//! misses by a process that switches between silence and megabytes per second would carry the
+//! upper end many doublings past any rate it ever had. So for those targets an end widened by
+//! misses stays within [`IO_MARGIN`] of the largest outcome this process has produced at that
+//! head (or at the model's own end, if that is higher).
+//!
+//! The state ([`Adaptive`], 384 bytes) is kept in integers and updated by the model crate's
 //! [`super::forecast::Forecast`] in the kernel and in the trainer's replay alike: the kernel's
 //! published band equals `trainer predict`'s bit for bit. No floats, no allocation, no panics.
 
@@ -56,6 +62,20 @@ pub const STEP_SHIFT: u32 = 4;
 /// The mean absolute error decays by `2^-ERR_SHIFT` per scored check.
 pub const ERR_SHIFT: u32 = 3;
 
+/// How far, in `log2q8` units, a widened upper end of a disk or network band may lie above the
+/// largest outcome seen: one doubling.
+pub const IO_MARGIN: i32 = 256;
+
+/// The margin over the largest outcome seen that caps the widening of target `t`'s upper end:
+/// the log-scale targets only.
+const fn widening_margin(t: usize) -> Option<i32> {
+    if t == Target::Disk.index() || t == Target::Net.index() {
+        Some(IO_MARGIN)
+    } else {
+        None
+    }
+}
+
 /// Every horizon fits the check's pass counter.
 const _: () = assert!(super::schema::MAX_HORIZON <= u8::MAX as usize);
 
@@ -68,6 +88,8 @@ struct Ends {
     hi: i32,
     /// EWMA of the absolute error of the published forecast; [`UNSEEDED`] before the first check.
     err: u32,
+    /// The largest outcome scored; `i32::MIN` before the first check.
+    max: i32,
 }
 
 /// The mean error of a head with no check scored yet.
@@ -78,11 +100,21 @@ impl Ends {
         lo: 0,
         hi: 0,
         err: UNSEEDED,
+        max: i32::MIN,
     };
 
-    /// Scores one outcome against the forecast and band it was published with.
-    fn score(&mut self, outcome: i64, at: &Started) {
+    /// The highest an upper end widened by misses may be published at, for a target with a
+    /// widening `margin`: [`IO_MARGIN`] above the largest outcome seen.
+    fn cap(&self, margin: Option<i32>) -> Option<i64> {
+        let m = margin?;
+        (self.max != i32::MIN).then(|| i64::from(self.max).saturating_add(i64::from(m)))
+    }
+
+    /// Scores one outcome against the forecast and band it was published with; `margin` caps the
+    /// upper end's widening ([`widening_margin`]).
+    fn score(&mut self, outcome: i64, at: &Started, margin: Option<i32>) {
         let (f, lo, hi) = (i64::from(at.forecast), i64::from(at.lo), i64::from(at.hi));
+        self.max = self.max.max(sat_i32(outcome));
         let abs = u32::try_from(outcome.abs_diff(f)).unwrap_or(UNSEEDED - 1);
         // The step comes from the errors before this outcome: a step that grew with the outcome's
         // own error would move ends out further on misses than in on hits, and over-cover.
@@ -97,7 +129,9 @@ impl Ends {
         let step = sat_i32(step);
         let out = step.saturating_mul(MISS_STEPS);
         if outcome > hi {
-            self.hi = self.hi.saturating_add(out);
+            // Out by the steps, but not past the cap (which lies above this outcome).
+            let room = self.cap(margin).map_or(i64::MAX, |c| c.saturating_sub(hi));
+            self.hi = self.hi.saturating_add(sat_i32(i64::from(out).min(room)));
         } else if outcome < lo {
             self.lo = self.lo.saturating_add(out);
         } else {
@@ -117,8 +151,9 @@ impl Ends {
     }
 
     /// Moves the band of `p`: `[f − max(f − lo + self.lo, 0), f + max(hi − f + self.hi, 0)]`,
-    /// the lower end clamped at 0.
-    fn apply(&self, p: &mut Prediction) {
+    /// the lower end clamped at 0; an upper end widened past the model's stays under the cap of
+    /// a target with a widening `margin`.
+    fn apply(&self, p: &mut Prediction, margin: Option<i32>) {
         let f = p.forest;
         let up = p
             .forest_hi
@@ -130,7 +165,11 @@ impl Ends {
             .saturating_add(i64::from(self.lo))
             .max(0);
         p.forest_lo = f.saturating_sub(down).max(0);
-        p.forest_hi = f.saturating_add(up);
+        let hi = f.saturating_add(up);
+        p.forest_hi = match self.cap(margin) {
+            Some(cap) if self.hi > 0 => hi.min(cap.max(p.forest_hi)),
+            _ => hi,
+        };
     }
 }
 
@@ -281,7 +320,7 @@ impl Adaptive {
             let per_target = ends.iter_mut().zip(scores.iter_mut()).zip(&check.at);
             for (t, (((end, score), at), &y)) in (0..N_TARGETS).zip(per_target.zip(&outcome)) {
                 if check.has & (1 << t) != 0 {
-                    end.score(y, at);
+                    end.score(y, at, widening_margin(t));
                     score.add(y, at);
                 }
             }
@@ -291,9 +330,9 @@ impl Adaptive {
     /// Moves the ends of every band in `predictions` as this process's outcomes say.
     pub fn apply(&self, predictions: &mut [[Option<Prediction>; N_TARGETS]; N_HORIZONS]) {
         for (per_target, ends) in predictions.iter_mut().zip(&self.ends) {
-            for (p, end) in per_target.iter_mut().zip(ends) {
+            for (t, (p, end)) in per_target.iter_mut().zip(ends).enumerate() {
                 if let Some(p) = p {
-                    end.apply(p);
+                    end.apply(p, widening_margin(t));
                 }
             }
         }
@@ -510,8 +549,10 @@ mod tests {
                 hi,
                 ..Started::default()
             };
-            e.score(y, &at(i32::MIN, i32::MAX, i32::MIN));
-            e.score(y, &at(0, i32::MIN, i32::MAX));
+            for margin in [None, Some(IO_MARGIN)] {
+                e.score(y, &at(i32::MIN, i32::MAX, i32::MIN), margin);
+                e.score(y, &at(0, i32::MIN, i32::MAX), margin);
+            }
             let mut live = Score::default();
             live.add(y, &at(i32::MIN, i32::MAX, i32::MIN));
             assert!(live.err_published > 0);
@@ -522,12 +563,47 @@ mod tests {
             forest_hi: i64::MAX,
             ..Default::default()
         };
-        e.apply(&mut p);
+        e.apply(&mut p, Some(IO_MARGIN));
         assert!(p.forest_lo >= 0 && p.forest_hi == i64::MAX);
     }
 
     #[test]
-    fn state_is_352_bytes() {
-        assert_eq!(size_of::<Adaptive>(), 352);
+    fn a_widened_io_end_stays_within_a_doubling_of_the_largest_outcome() {
+        // A busy process whose disk switches between silence and 1 MiB/s (log2q8: 5120) every
+        // 10 passes, against a model band of [1950, 2050]: misses widen the upper end, which
+        // may reach one doubling above 1 MiB/s and no further.
+        let slot = |on: bool| Slot {
+            interval_us: SEC_US,
+            cpu_user_us: 500_000,
+            disk_bytes: if on { 1 << 20 } else { 0 },
+            ..Default::default()
+        };
+        let mut raw = [[None; N_TARGETS]; N_HORIZONS];
+        for per_target in &mut raw {
+            per_target[Target::Disk.index()] = Some(Prediction {
+                forest: 2000,
+                forest_lo: 1950,
+                forest_hi: 2050,
+                ..Default::default()
+            });
+        }
+        let (mut a, mut scores) = (Adaptive::new(), Scores::default());
+        let mut highest = 0;
+        for pass in 0..2000 {
+            a.observe(&slot(pass / 10 % 2 == 1), &mut scores);
+            let mut published = raw;
+            a.apply(&mut published);
+            for per_target in &published {
+                highest = highest.max(per_target[Target::Disk.index()].unwrap().forest_hi);
+            }
+            a.start(&published, &[500, 0, 0, 0], &[[500, 0, 0, 0]; N_HORIZONS]);
+        }
+        assert!(scores[0][Target::Disk.index()].scored > 300);
+        assert!((5120..=5120 + 256).contains(&highest), "{highest}");
+    }
+
+    #[test]
+    fn state_is_384_bytes() {
+        assert_eq!(size_of::<Adaptive>(), 384);
     }
 }
