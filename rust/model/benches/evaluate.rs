@@ -148,37 +148,31 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
     });
     // A sleeping process's whole pass (push of an idle sample, then the forecast update on the
     // still path), the update most of a host's processes get every pass.
-    let mut idle = (History::new(), Forecast::new(), Scores::default());
+    // Under a random model, then under the committed one, whose forests forecast a sleeper's
+    // levels as they are.
     let sample = RawSample {
         interval_ns: 1_000_000_000,
         rss_anon_kib: 2048,
         age_ms: 60_000,
         ..Default::default()
     };
-    for _ in 0..4 * HISTORY_LEN {
-        idle.0.push(&sample);
-        idle.1.update(&idle.0, &model, &mut idle.2);
+    for (name, m) in [
+        ("forecast/still_pass", &model),
+        ("forecast/still_pass_default", &default),
+    ] {
+        let mut idle = (History::new(), Forecast::new(), Scores::default());
+        for _ in 0..4 * HISTORY_LEN {
+            idle.0.push(&sample);
+            idle.1.update(&idle.0, m, &mut idle.2);
+        }
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let (h, f, scores) = &mut idle;
+                h.push(black_box(&sample));
+                f.update(h, m, scores)
+            })
+        });
     }
-    c.bench_function("forecast/still_pass", |b| {
-        b.iter(|| {
-            let (h, f, scores) = &mut idle;
-            h.push(black_box(&sample));
-            f.update(h, &model, scores)
-        })
-    });
-    // The same under the committed model, whose forests forecast a sleeper's levels as they are.
-    let mut idle = (History::new(), Forecast::new(), Scores::default());
-    for _ in 0..4 * HISTORY_LEN {
-        idle.0.push(&sample);
-        idle.1.update(&idle.0, &default, &mut idle.2);
-    }
-    c.bench_function("forecast/still_pass_default", |b| {
-        b.iter(|| {
-            let (h, f, scores) = &mut idle;
-            h.push(black_box(&sample));
-            f.update(h, &default, scores)
-        })
-    });
     c.bench_function("blob/parse_32x8", |b| {
         b.iter(|| parse(black_box(&bytes)).is_ok())
     });
