@@ -13,7 +13,7 @@ cd "$work" || exit 1
 # trainer and 600 s recordings), so the walkthrough cannot drift from what this test runs.
 in_readme() { grep -qF -- "$1" "$readme" || { echo "README.md lacks: $1"; return 1; }; }
 check "the README's walkthrough records, fits, scores and uploads with these commands" bash -c "
-  $(declare -f in_readme); readme=$readme
+  $(declare -f in_readme); readme=$(printf %q "$readme")
   in_readme 'timeout 600 cat /sys/kernel/debug/procperf/samples > host.csv' &&
   in_readme 'timeout 600 cat /sys/kernel/debug/procperf/samples > host-later.csv' &&
   in_readme 'target/release/trainer fit host.csv --out mymodel' &&
