@@ -122,6 +122,15 @@ ensure_bindgen() {
   fi
 }
 
+# kbuild_dir DIR: a directory for Kbuild's M=, which cannot take a path with a space: DIR itself, or
+# for a DIR whose path has one, a directory of its own under the cache.
+kbuild_dir() {
+  case "$1" in
+    *[[:space:]]*) echo "$PROCPERF_CACHE/module-builds/$(printf %s "$1" | sha256sum | cut -c1-12)" ;;
+    *) echo "$1" ;;
+  esac
+}
+
 # The module's sources (Kbuild, rust/*.rs, the stage folders, sys/ with shim.c, the model crate's
 # src/ and default blob) mirrored into DEST, where a kernel build may write its objects.
 mirror_module_sources() { # mirror_module_sources DEST

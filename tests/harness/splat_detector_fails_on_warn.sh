@@ -5,8 +5,9 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/scripts/lib.sh"
-# Under the repository, not /tmp: the guest sees the host's / but has its own tmpfs /tmp.
-work="$repo/build/splat-selftest"
+# Under the repository (or, if its path has a space, the cache), not /tmp: the guest sees the
+# host's / but has its own tmpfs /tmp.
+work=$(kbuild_dir "$repo/build/splat-selftest")
 rm -rf "$work"; mkdir -p "$work"
 cp "$repo/tests/splat/splat.c" "$repo/tests/splat/Kbuild" "$work/"
 make -s -C "$PP_KDIR" M="$work" $(kmake_vars) modules >/dev/null
