@@ -173,6 +173,17 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
             })
         });
     }
+    // A process added to a group's totals, as the pass does twice per process (its cgroup and its
+    // command name), with a published forecast at every horizon.
+    let (mut h, mut f, mut scores) = (History::new(), Forecast::new(), Scores::default());
+    for _ in 0..4 * HISTORY_LEN {
+        h.push(&sample);
+        f.update(&h, &default, &mut scores);
+    }
+    let mut totals = procperf_model::group::Totals::default();
+    c.bench_function("group/add_process", |b| {
+        b.iter(|| totals.add(black_box(&sample), f.published(), 0))
+    });
     c.bench_function("blob/parse_32x8", |b| {
         b.iter(|| parse(black_box(&bytes)).is_ok())
     });
