@@ -330,7 +330,7 @@ impl Adaptive {
     /// Moves the ends of every band in `predictions` as this process's outcomes say.
     pub fn apply(&self, predictions: &mut [[Option<Prediction>; N_TARGETS]; N_HORIZONS]) {
         for (per_target, ends) in predictions.iter_mut().zip(&self.ends) {
-            for (t, (p, end)) in per_target.iter_mut().zip(ends).enumerate() {
+            for (t, (p, end)) in (0..N_TARGETS).zip(per_target.iter_mut().zip(ends)) {
                 if let Some(p) = p {
                     end.apply(p, widening_margin(t));
                 }
