@@ -13,7 +13,7 @@
 //! one seen in this pass) is counted as untracked, and the rest of the pass stops looking.
 
 use super::table::{Key, Table};
-use crate::model::{forecast::AllPredictions, group::Totals, sample::RawSample};
+use crate::model::group::{Share, Totals};
 use kernel::prelude::*;
 
 /// Most groups of each kind.
@@ -73,15 +73,9 @@ impl<K: Key> Groups<K> {
         Table::<K, Group>::memory_bytes_for(capacity)
     }
 
-    /// Adds a process's interval `s`, ended by pass `pass` (at `t_ms`), its published forecasts
-    /// and its anomaly flags to group `key`. No allocation: atomic context is fine.
-    pub(crate) fn add(
-        &mut self,
-        key: K,
-        (pass, t_ms): (u64, u64),
-        s: &RawSample,
-        (published, anomaly): (Option<&AllPredictions>, u8),
-    ) {
+    /// Adds a process's [`Share`] (its interval ended by pass `pass`, at `t_ms`, its published
+    /// forecasts and anomaly flags) to group `key`. No allocation: atomic context is fine.
+    pub(crate) fn add(&mut self, key: K, (pass, t_ms): (u64, u64), share: &Share) {
         let group = match self.table.position(key) {
             Some(pos) => self.table.at_mut(pos),
             None => self.place(key, pass),
@@ -95,7 +89,7 @@ impl<K: Key> Groups<K> {
             g.last_pass = pass;
             g.t_ms = t_ms;
         }
-        g.totals.add(s, published, anomaly);
+        g.totals.add_share(share);
     }
 
     /// A new group for `key`: in a free place, else in place of the group seen least recently

@@ -16,7 +16,7 @@ use super::{
 use crate::{
     files::samples::Samples,
     forecast::store::{Model, ModelStore},
-    model::{adapt::Scores, forecast::Work},
+    model::{adapt::Scores, forecast::Work, group::Share},
     sample::acct::{Acct, Totals},
     sys::{
         clock, kthread,
@@ -207,9 +207,10 @@ impl Sampler {
             if let Some(start) = timed {
                 w.predict_ns += clock::since_ns(start);
             }
-            let forecast = (p.forecasts().published(), p.forecasts().anomaly());
-            st.cgroups.add(id.cgroup, (pass, t_ms), &s, forecast);
-            st.comms.add(id.comm, (pass, t_ms), &s, forecast);
+            let f = p.forecasts();
+            let share = Share::of(&s, f.published(), f.anomaly());
+            st.cgroups.add(id.cgroup, (pass, t_ms), &share);
+            st.comms.add(id.comm, (pass, t_ms), &share);
             if let Some(b) = batch.as_mut() {
                 b.push(t_ms, id.id.tgid, &id.comm, id.cgroup, &s);
             }

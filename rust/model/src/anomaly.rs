@@ -96,8 +96,8 @@ impl Anomaly {
     /// One pass: each target's current `levels` against `previous`, the longest horizon's
     /// predictions published at the previous pass (`None`: there were none).
     pub fn observe(&mut self, levels: &[i64; N_TARGETS], previous: Option<&Predictions>) {
-        let per_target = self.watches.iter_mut().zip(levels).zip(FLOORS);
-        for (t, ((w, &level), floor)) in per_target.enumerate() {
+        let per_target = self.watches.iter_mut().zip(levels).zip(FLOORS.iter());
+        for (t, ((w, &level), &floor)) in (0..N_TARGETS).zip(per_target) {
             let level = sat_i32(level);
             if w.limit != IDLE {
                 w.age = w.age.saturating_add(1);

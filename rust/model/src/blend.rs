@@ -100,11 +100,14 @@ impl Blend {
     /// `forecasts` (persistence, EWMA base, forest) and returns the blended forecast, never
     /// negative.
     pub fn step(&mut self, outcome: i64, forecasts: [i64; N_EXPERTS]) -> i64 {
-        let forecasts = forecasts.map(|f| f.clamp(-LEVEL_BOUND, LEVEL_BOUND));
+        let mut forecasts = forecasts;
+        for f in forecasts.iter_mut() {
+            *f = (*f).clamp(-LEVEL_BOUND, LEVEL_BOUND);
+        }
         let next = usize::from(self.next) % HORIZON;
         if usize::from(self.len) >= HORIZON {
             let outcome = outcome.clamp(-LEVEL_BOUND, LEVEL_BOUND);
-            for (e, f) in self.err.iter_mut().zip(self.pending[next]) {
+            for (e, f) in self.err.iter_mut().zip(self.pending[next].iter()) {
                 *e = (*e - (*e >> DECAY_SHIFT)).saturating_add(f.abs_diff(outcome));
             }
             self.scored = true;
@@ -129,7 +132,7 @@ impl Blend {
         let w = self.weights();
         // At least 2^16: the best forecaster weighs 2^16.
         let total = w.iter().fold(0u64, |a, &w| a.saturating_add(w));
-        let sum = w.iter().zip(forecasts).fold(0i64, |acc, (&w, f)| {
+        let sum = w.iter().zip(forecasts.iter()).fold(0i64, |acc, (&w, &f)| {
             acc.saturating_add((w as i64).saturating_mul(f))
         });
         div_round_i64(sum, total as i64).max(0)

@@ -333,7 +333,7 @@ impl<'a> ModelRef<'a> {
         past: &[[i64; HISTORY_LEN]; N_TARGETS],
     ) -> [i64; N_TARGETS] {
         let mut out = [0i64; N_TARGETS];
-        for ((o, t), p) in out.iter_mut().zip(Target::ALL).zip(past) {
+        for ((o, &t), p) in out.iter_mut().zip(Target::ALL.iter()).zip(past) {
             *o = self
                 .target(h, t)
                 .map_or(BaseAlpha::PERSISTENCE, |t| t.base)
@@ -398,7 +398,12 @@ impl<'a> ModelRef<'a> {
             }
         }
         let mut out = [None; N_TARGETS];
-        for (((o, t), &base), &linear) in out.iter_mut().zip(Target::ALL).zip(bases).zip(&linear) {
+        let per_target = out
+            .iter_mut()
+            .zip(Target::ALL.iter())
+            .zip(bases)
+            .zip(&linear);
+        for (((o, &t), &base), &linear) in per_target {
             if let Some(t) = heads(t) {
                 let linear = linear.unwrap_or_else(|| t.linear.predict_lanes(lanes));
                 *o = Some(t.prediction(base, linear, t.forest.predict_lanes(lanes)));

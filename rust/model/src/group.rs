@@ -111,35 +111,19 @@ impl Totals {
     /// assert_eq!(t.forecast[1], t.current); // no forecast yet: persistence
     /// ```
     pub fn add(&mut self, s: &RawSample, published: Option<&AllPredictions>, anomaly: u8) {
-        let deltas = [
-            s.cpu_user_ns,
-            s.cpu_sys_ns,
-            s.disk_read_bytes,
-            s.disk_write_bytes,
-            s.net_rx_bytes,
-            s.net_tx_bytes,
-            s.nvcsw,
-            s.nivcsw,
-            s.minflt,
-            s.majflt,
-        ];
-        for (c, d) in self.counters.iter_mut().zip(deltas) {
-            *c = c.saturating_add(d);
-        }
+        self.add_share(&Share::of(s, published, anomaly));
+    }
+
+    /// Adds one process's [`Share`], computed once for all the groups it counts in.
+    pub fn add_share(&mut self, share: &Share) {
+        add_all(&mut self.counters, &share.counters);
         self.processes = self.processes.saturating_add(1);
-        self.anomalous = self.anomalous.saturating_add(u32::from(anomaly != 0));
-        let current = current_levels(s);
-        add_all(&mut self.current, &current);
-        for h in 0..N_HORIZONS {
-            let at_h = published.and_then(|p| p.get(h));
-            let (forecast, rss_hi) = forecast_levels(at_h, &current);
-            if let Some(sum) = self.forecast.get_mut(h) {
-                add_all(sum, &forecast);
-            }
-            if let Some(sum) = self.rss_hi_kib.get_mut(h) {
-                *sum = sum.saturating_add(rss_hi);
-            }
+        self.anomalous = self.anomalous.saturating_add(u32::from(share.anomalous));
+        add_all(&mut self.current, &share.current);
+        for (sum, f) in self.forecast.iter_mut().zip(share.forecast.iter()) {
+            add_all(sum, f);
         }
+        add_all(&mut self.rss_hi_kib, &share.rss_hi_kib);
     }
 
     /// The values after the group's key, in [`column_names`] order: processes, anomalous ones,
@@ -155,6 +139,51 @@ impl Totals {
             .chain(self.counters.iter().copied())
             .chain(self.current.iter().copied())
             .chain(per_horizon)
+    }
+}
+
+/// What one process adds to each group it is in ([`Totals::add_share`]), in the base units of
+/// [`LEVELS`]: its interval's counters, whether a flag is up, its current levels and, per horizon,
+/// its published forecasts (its current levels where it has none) and RSS band's upper end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Share {
+    counters: [u64; N_COUNTERS],
+    anomalous: bool,
+    current: [u64; N_TARGETS],
+    forecast: [[u64; N_TARGETS]; N_HORIZONS],
+    rss_hi_kib: [u64; N_HORIZONS],
+}
+
+impl Share {
+    /// The share of a process with interval `s`, published forecasts `published` (`None`: none
+    /// yet) and anomaly flags `anomaly`.
+    pub fn of(s: &RawSample, published: Option<&AllPredictions>, anomaly: u8) -> Self {
+        let current = current_levels(s);
+        let mut share = Self {
+            counters: [
+                s.cpu_user_ns,
+                s.cpu_sys_ns,
+                s.disk_read_bytes,
+                s.disk_write_bytes,
+                s.net_rx_bytes,
+                s.net_tx_bytes,
+                s.nvcsw,
+                s.nivcsw,
+                s.minflt,
+                s.majflt,
+            ],
+            anomalous: anomaly != 0,
+            current,
+            forecast: [current; N_HORIZONS],
+            rss_hi_kib: [current[Target::Rss.index()]; N_HORIZONS],
+        };
+        for h in 0..N_HORIZONS {
+            let at_h = published.and_then(|p| p.get(h));
+            if let (Some(f), Some(hi)) = (share.forecast.get_mut(h), share.rss_hi_kib.get_mut(h)) {
+                forecast_levels(at_h, f, hi);
+            }
+        }
+        share
     }
 }
 
@@ -229,29 +258,20 @@ fn current_levels(s: &RawSample) -> [u64; N_TARGETS] {
     ]
 }
 
-/// The published forecasts at one horizon in base units, and the RSS band's upper end; where a
-/// target has none, its `current` level.
-fn forecast_levels(
-    at_h: Option<&Predictions>,
-    current: &[u64; N_TARGETS],
-) -> ([u64; N_TARGETS], u64) {
-    let mut out = *current;
-    let mut rss_hi = current[Target::Rss.index()];
-    for t in Target::ALL {
-        let Some(p) = at_h.and_then(|preds| preds.get(t.index()).copied().flatten()) else {
-            continue;
-        };
-        if let Some(v) = out.get_mut(t.index()) {
-            *v = base_units(t, p.forest);
-        }
-        if t == Target::Rss {
-            rss_hi = base_units(t, p.forest_hi);
+/// Puts the published forecasts at one horizon into `levels` (the current ones, in base units)
+/// and the RSS band's upper end into `rss_hi`; a target without a forecast keeps its current level.
+fn forecast_levels(at_h: Option<&Predictions>, levels: &mut [u64; N_TARGETS], rss_hi: &mut u64) {
+    let Some(preds) = at_h else { return };
+    for ((t, p), v) in Target::ALL.iter().zip(preds.iter()).zip(levels.iter_mut()) {
+        let Some(p) = p else { continue };
+        *v = base_units(*t, p.forest);
+        if *t == Target::Rss {
+            *rss_hi = base_units(*t, p.forest_hi);
         }
     }
-    (out, rss_hi)
 }
 
-fn add_all(sum: &mut [u64; N_TARGETS], v: &[u64; N_TARGETS]) {
+fn add_all<const N: usize>(sum: &mut [u64; N], v: &[u64; N]) {
     for (s, v) in sum.iter_mut().zip(v) {
         *s = s.saturating_add(*v);
     }

@@ -32,7 +32,10 @@
 //!
 //! Every module here is kernel-safe: `core` only, no floats, no allocation, no panics, no
 //! overflow; sibling modules are reached through `super::` because in the kernel build this crate
-//! is a module of the kernel crate.
+//! is a module of the kernel crate. Code that runs for every process in every pass iterates arrays
+//! by reference (`.iter()`, `.zip(a.iter())`), never by value (`for x in ARRAY`, `.zip(array)`,
+//! `array.map(..)`): the kernel's `core` does not inline the by-value iterator's length, which then
+//! costs an out-of-line call per loop.
 #![no_std]
 // What the kernel compiles must not panic (check-kernel-build.sh also finds implicit panic paths);
 // the std feature and tests may unwrap.

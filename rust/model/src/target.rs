@@ -59,7 +59,7 @@ fn slot_levels(s: &Slot) -> [i64; N_TARGETS] {
 pub fn window_levels(window: &[Slot; HISTORY_LEN]) -> [[i64; HISTORY_LEN]; N_TARGETS] {
     let mut past = [[0i64; HISTORY_LEN]; N_TARGETS];
     for (i, s) in window.iter().enumerate() {
-        for (p, l) in past.iter_mut().zip(slot_levels(s)) {
+        for (p, &l) in past.iter_mut().zip(slot_levels(s).iter()) {
             p[i] = l;
         }
     }
@@ -193,7 +193,7 @@ impl FutureSums {
 fn levels(cpu: i64, rss_kib: u64, disk: i64, net: i64) -> [i64; N_TARGETS] {
     let rss = i64::try_from(rss_kib).unwrap_or(i64::MAX);
     let mut out = [0i64; N_TARGETS];
-    for (o, t) in out.iter_mut().zip(Target::ALL) {
+    for (o, t) in out.iter_mut().zip(Target::ALL.iter()) {
         *o = match t {
             Target::Cpu => cpu,
             Target::Rss => rss,
