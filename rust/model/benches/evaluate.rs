@@ -20,6 +20,7 @@ use procperf_model::blob::parse;
 use procperf_model::features::compute;
 use procperf_model::forecast::Forecast;
 use procperf_model::forest::Lanes;
+use procperf_model::group::Share;
 use procperf_model::history::{History, HISTORY_LEN};
 use procperf_model::linear::LinearRef;
 use procperf_model::sample::RawSample;
@@ -173,16 +174,21 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
             })
         });
     }
-    // A process added to a group's totals, as the pass does twice per process (its cgroup and its
-    // command name), with a published forecast at every horizon.
+    // A process added to its groups' totals as the pass does: its share computed once, added to
+    // its cgroup's and its command name's, with a published forecast at every horizon.
     let (mut h, mut f, mut scores) = (History::new(), Forecast::new(), Scores::default());
     for _ in 0..4 * HISTORY_LEN {
         h.push(&sample);
         f.update(&h, &default, &mut scores);
     }
-    let mut totals = procperf_model::group::Totals::default();
+    let mut totals = [procperf_model::group::Totals::default(); 2];
     c.bench_function("group/add_process", |b| {
-        b.iter(|| totals.add(black_box(&sample), f.published(), 0))
+        b.iter(|| {
+            let share = Share::of(black_box(&sample), f.published(), 0);
+            for t in totals.iter_mut() {
+                t.add_share(&share);
+            }
+        })
     });
     c.bench_function("blob/parse_32x8", |b| {
         b.iter(|| parse(black_box(&bytes)).is_ok())
