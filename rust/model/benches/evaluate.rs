@@ -148,9 +148,9 @@ fn bench(c: &mut Criterion<ThreadCpu>) {
         })
     });
     // A sleeping process's whole pass (push of an idle sample, then the forecast update on the
-    // still path), the update most of a host's processes get every pass.
-    // Under a random model, then under the committed one, whose forests forecast a sleeper's
-    // levels as they are.
+    // still path), the update most of a host's processes get every pass: once its blend records
+    // have settled, its republish is skipped. Under a random model, then under the committed one,
+    // whose forests forecast a sleeper's levels as they are.
     let sample = RawSample {
         interval_ns: 1_000_000_000,
         rss_anon_kib: 2048,

@@ -300,8 +300,10 @@ impl Adaptive {
     }
 
     /// A pass's newest slot: adds it to every running check and scores those it completes, into
-    /// this process's band ends and into the host's `scores`.
-    pub fn observe(&mut self, newest: &Slot, scores: &mut Scores) {
+    /// this process's band ends and into the host's `scores`. Returns whether a check was scored
+    /// (the band ends may have moved).
+    pub fn observe(&mut self, newest: &Slot, scores: &mut Scores) -> bool {
+        let mut scored = false;
         let per_horizon = self.ends.iter_mut().zip(scores.iter_mut());
         for (check, (ends, scores)) in self.checks.iter_mut().zip(per_horizon) {
             if check.left == 0 {
@@ -317,6 +319,7 @@ impl Adaptive {
             if !check.active && cpu < ACTIVE_CPU_PERMILLE {
                 continue;
             }
+            scored = true;
             let per_target = ends.iter_mut().zip(scores.iter_mut()).zip(&check.at);
             for (t, (((end, score), at), &y)) in (0..N_TARGETS).zip(per_target.zip(&outcome)) {
                 if check.has & (1 << t) != 0 {
@@ -325,6 +328,7 @@ impl Adaptive {
                 }
             }
         }
+        scored
     }
 
     /// Moves the ends of every band in `predictions` as this process's outcomes say.

@@ -124,6 +124,12 @@ impl Anomaly {
         }
     }
 
+    /// Whether no watch runs. A pass that found none running and left none running changes
+    /// nothing when repeated with the same levels and the same previous band.
+    pub fn is_idle(&self) -> bool {
+        self.watches.iter().all(|w| w.limit == IDLE)
+    }
+
     /// Bit `t` is set when target `t` (index into [`super::schema::Target::ALL`]) is flagged.
     pub fn flags(&self) -> u8 {
         let mut flags = 0;

@@ -108,7 +108,7 @@ impl Blend {
         if usize::from(self.len) >= HORIZON {
             let outcome = outcome.clamp(-LEVEL_BOUND, LEVEL_BOUND);
             for (e, f) in self.err.iter_mut().zip(self.pending[next].iter()) {
-                *e = (*e - (*e >> DECAY_SHIFT)).saturating_add(f.abs_diff(outcome));
+                *e = decayed(*e, f.abs_diff(outcome));
             }
             self.scored = true;
         } else {
@@ -175,10 +175,57 @@ impl Blend {
         p.forest = forest;
     }
 
+    /// Whether a [`Self::step`] with `outcome` and `forecasts`, repeated, would return the same
+    /// forecast every time and change nothing but what [`Self::skip`] replays: every forecast
+    /// not yet scored equals `forecasts`, and either the forecasters agree (their blend is their
+    /// forecast, whatever the weights) or each error sum is at its fixed point, where the decay
+    /// takes off what this forecaster's constant error adds (the weights stay). A sleeping
+    /// process's record, once its last change has been scored.
+    pub fn is_settled(&self, outcome: i64, forecasts: [i64; N_EXPERTS]) -> bool {
+        let f = forecasts.map(|f| f.clamp(-LEVEL_BOUND, LEVEL_BOUND));
+        let y = outcome.clamp(-LEVEL_BOUND, LEVEL_BOUND);
+        let agree = f.iter().all(|&g| g == f[0]);
+        self.scored
+            && usize::from(self.len) >= HORIZON
+            && self.pending.iter().all(|p| *p == f)
+            && (agree
+                || self
+                    .err
+                    .iter()
+                    .zip(&f)
+                    .all(|(&e, g)| decayed(e, g.abs_diff(y)) == e))
+    }
+
+    /// The state after `passes` steps of a [settled](Self::is_settled) record with the same
+    /// `outcome` and forecasts: the ring moved on by `passes`, each error sum decayed and added
+    /// to as often. Each of those steps returned the same forecast, so they need not be taken one
+    /// by one. Bounded work: an error sum stops moving at its fixed point, which it reaches from
+    /// any start within 700 steps.
+    pub fn skip(&mut self, outcome: i64, passes: u32) {
+        let h = HORIZON as u32;
+        self.next = ((u32::from(self.next) % h + passes % h) % h) as u8;
+        let y = outcome.clamp(-LEVEL_BOUND, LEVEL_BOUND);
+        for (e, f) in self.err.iter_mut().zip(self.pending[0]) {
+            let add = f.abs_diff(y);
+            for _ in 0..passes {
+                let next = decayed(*e, add);
+                if next == *e {
+                    break;
+                }
+                *e = next;
+            }
+        }
+    }
+
     /// Forgets everything (a new model: its forest's record starts afresh).
     pub fn reset(&mut self) {
         *self = Self::new();
     }
+}
+
+/// An error sum after one step: decayed by `2^-DECAY_SHIFT`, plus the step's error `add`.
+fn decayed(e: u64, add: u64) -> u64 {
+    (e - (e >> DECAY_SHIFT)).saturating_add(add)
 }
 
 /// [`Blend::publish`] for every target a model predicts, in place: turns the model's
@@ -282,6 +329,77 @@ mod tests {
             let f = f.clamp(-LEVEL_BOUND, LEVEL_BOUND);
             assert_eq!(b.weighted_mean([f; N_EXPERTS]), f.max(0), "{i}: {b:?}, {f}");
         }
+    }
+
+    #[test]
+    fn skipping_a_settled_record_equals_stepping_it() {
+        // Forecasters that agree (error sums of any size decaying) and forecasters that do not
+        // (sums at their fixed point), every ring position, skips past the longest decay.
+        let mut rng = crate::synth::Rng(11);
+        let mut settled = [0; 2];
+        for i in 0..4_000 {
+            let mut b = Blend::new();
+            let v = (rng.next_u64() % 5000) as i64;
+            for _ in 0..rng.next_u64() % 7 {
+                b.step(v, [v, v + 40, v - 300]);
+            }
+            b.err = [0; N_EXPERTS].map(|_| rng.next_u64() >> (rng.next_u64() % 64));
+            let agree = i % 2 == 0;
+            let f = if agree {
+                [v; N_EXPERTS]
+            } else {
+                [v, v + 17, v - (i % 300) as i64]
+            };
+            for _ in 0..HORIZON + 1_000 {
+                b.step(v, f);
+                if b.is_settled(v, f) {
+                    break;
+                }
+            }
+            assert!(b.is_settled(v, f), "{i}: {b:?}");
+            settled[usize::from(agree)] += 1;
+            let passes = 1 + (rng.next_u64() % 1400) as u32;
+            let (mut stepped, mut skipped) = (b, b);
+            let out = stepped.step(v, f);
+            for _ in 1..passes {
+                assert_eq!(stepped.step(v, f), out, "{i}");
+            }
+            skipped.skip(v, passes);
+            assert_eq!(stepped, skipped, "{i}: {passes} passes");
+        }
+        assert_eq!(settled, [2_000, 2_000]);
+        // The bound on the work: the largest sum stops decaying within 700 steps.
+        let mut e = u64::MAX;
+        let steps = core::iter::from_fn(|| (decayed(e, 0) != e).then(|| e = decayed(e, 0))).count();
+        assert!(steps <= 700, "{steps}");
+    }
+
+    #[test]
+    fn a_record_with_a_change_to_score_is_not_settled() {
+        let mut b = Blend::new();
+        for _ in 0..HORIZON {
+            b.step(100, [100; N_EXPERTS]);
+        }
+        // Nothing scored yet.
+        assert!(!b.is_settled(100, [100; N_EXPERTS]));
+        b.step(100, [100; N_EXPERTS]);
+        assert!(b.is_settled(100, [100; N_EXPERTS]));
+        // Forecasts not yet scored that differ from this pass's.
+        assert!(!b.is_settled(100, [100, 100, 130]));
+        // Forecasters that disagree: settled only once the forest's error sum has grown to its
+        // fixed point (16 times its error of 30, within 2^DECAY_SHIFT).
+        let f = [100, 100, 130];
+        for _ in 0..HORIZON + 1 {
+            b.step(100, f);
+        }
+        assert!(!b.is_settled(100, f), "{b:?}");
+        let steps = (0..1000)
+            .take_while(|_| !b.is_settled(100, f) && b.step(100, f) > 0)
+            .count();
+        assert!(b.is_settled(100, f) && steps > 10, "{steps}: {b:?}");
+        assert!((16 * 30..16 * 31).contains(&b.err[2]), "{b:?}");
+        // A new record has nothing scored: its forest is published unblended.
+        assert!(!Blend::new().is_settled(0, [0; N_EXPERTS]));
     }
 
     #[test]

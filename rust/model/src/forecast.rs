@@ -9,13 +9,21 @@
 //! prediction, refreshes a sleeping process or starts a blend record afresh is decided here, once,
 //! and the kernel's `predictions.csv` equals `trainer predict` bit for bit.
 //!
-//! Two shortcuts keep a pass cheap without changing a single published value:
+//! Three shortcuts keep a pass cheap without changing a single published value:
 //! - *Input reuse*: a prediction is a pure function of the feature vector and the base levels
 //!   ([`Inputs`]), so while they equal the last evaluation's, under the same model, the last
 //!   evaluation's result is reused.
 //! - *Still refresh*: for a [still](History::is_still) history, the window's levels and activity
 //!   are those of the window one push earlier, so only the age and the long-memory features can
 //!   change ([`refresh_still`]); the levels, the outcome and the base levels stay.
+//! - *Settled republish*: once a still pass has republished exactly what the pass before it
+//!   published, with no anomaly watch running and every blend record [settled](Blend::is_settled),
+//!   the passes that follow would republish the same again, as long as the model is not evaluated
+//!   and no band check is scored. They are not run: they are counted, and the blend records'
+//!   steps, the only state they change (their ring position and the decay of their error sums),
+//!   are replayed at once ([`Blend::skip`]) before the next republish. The band checks keep
+//!   running every pass. The trainer's replay republishes every pass, so `predict_exact` and
+//!   this module's tests compare the two.
 //!
 //! Every horizon of [`HORIZONS`] has its own predictions. Only the shortest one is blended: its
 //! outcomes are known within the history window, while a minute-ahead forecast's outcome would
@@ -121,6 +129,10 @@ pub struct Forecast {
     adaptive: Adaptive,
     /// Whether its levels stay above what was forecast for it.
     anomaly: Anomaly,
+    /// The last republish would give the same again: the still passes that follow skip it.
+    settled: bool,
+    /// Republishes skipped since the last one run, whose blend steps are still to replay.
+    skipped: u32,
 }
 
 impl Default for Forecast {
@@ -144,6 +156,8 @@ impl Forecast {
             blend: [Blend::new(); N_TARGETS],
             adaptive: Adaptive::new(),
             anomaly: Anomaly::new(),
+            settled: false,
+            skipped: 0,
         }
     }
 
@@ -154,27 +168,48 @@ impl Forecast {
         self.blend = [Blend::new(); N_TARGETS];
         self.adaptive = Adaptive::new();
         self.anomaly = Anomaly::new();
+        // The blend records were reset: nothing skipped is left to replay.
+        self.settled = false;
+        self.skipped = 0;
     }
 
     /// One pass, after the pass's sample was pushed into `history`: the kernel's path. Checks
     /// this pass completes are added to the host's live `scores`.
     pub fn update(&mut self, history: &History, model: &ModelRef<'_>, scores: &mut Scores) -> Work {
-        if let Some(newest) = history.newest() {
-            self.adaptive.observe(newest, scores);
-        }
+        let scored = history
+            .newest()
+            .is_some_and(|newest| self.adaptive.observe(newest, scores));
         if self.raw.is_some() && history.is_still() {
             if let Some(newest) = history.newest() {
                 // Every slot holds the current levels and no activity.
                 self.outcome = self.levels;
                 let evaluated = refresh_still(&mut self.inputs.features, newest, history.long());
                 if evaluated {
+                    self.catch_up();
                     self.raw =
                         Some(model.predict_horizons(&self.inputs.features, &self.inputs.bases));
+                } else if self.settled && !scored {
+                    if let Some(skipped) = self.skipped.checked_add(1) {
+                        self.skipped = skipped;
+                        // What the republish would end with: a band check starts where one
+                        // ended, on the same published forecast.
+                        if let Some(out) = self.published.as_ref() {
+                            self.adaptive.start(out, &self.levels, &self.inputs.bases);
+                        }
+                        return Work::Refreshed { evaluated };
+                    }
                 }
+                // Settled when this republish repeats the last one's: the same inputs and no
+                // anomaly watch, the same published values, blend records that will repeat.
+                let before = (!evaluated && self.anomaly.is_idle()).then_some(self.published);
                 self.republish();
+                self.settled = before.is_some_and(|b| b == self.published)
+                    && self.anomaly.is_idle()
+                    && self.blend_settled();
                 return Work::Refreshed { evaluated };
             }
         }
+        self.settled = false;
         let Some(window) = history.window() else {
             return Work::Waiting;
         };
@@ -221,6 +256,7 @@ impl Forecast {
         inputs: Inputs,
         predict: impl FnOnce(&Inputs) -> AllPredictions,
     ) -> bool {
+        self.catch_up();
         self.levels = levels;
         self.outcome = outcome;
         let evaluate = self.raw.is_none() || self.inputs != inputs;
@@ -247,6 +283,7 @@ impl Forecast {
     ) -> Predictions {
         // Live scores are the kernel's; a replay of one horizon's float forecasts has none.
         self.adaptive.observe(newest, &mut Scores::default());
+        self.catch_up();
         self.levels = levels;
         self.outcome = outcome;
         let mut all = [[None; N_TARGETS]; N_HORIZONS];
@@ -261,7 +298,42 @@ impl Forecast {
             .unwrap_or(raw)
     }
 
+    /// Whether every blend record that the last republish stepped would change, at the next
+    /// still pass, only what [`Blend::skip`] replays.
+    fn blend_settled(&self) -> bool {
+        let Some(raw) = self.raw.as_ref() else {
+            return false;
+        };
+        let per_target = self
+            .outcome
+            .iter()
+            .zip(&self.levels)
+            .zip(&self.inputs.bases[0]);
+        raw[0]
+            .iter()
+            .zip(&self.blend)
+            .zip(per_target)
+            .all(|((p, b), ((&y, &c), &e))| p.is_none_or(|p| b.is_settled(y, [c, e, p.forest])))
+    }
+
+    /// Replays the blend steps of the republishes skipped since the last one run: those of the
+    /// targets the model predicts, whose predictions (`raw`) the skipped passes kept.
+    fn catch_up(&mut self) {
+        if self.skipped == 0 {
+            return;
+        }
+        if let Some(raw) = self.raw.as_ref() {
+            for ((b, p), &y) in self.blend.iter_mut().zip(&raw[0]).zip(&self.outcome) {
+                if p.is_some() {
+                    b.skip(y, self.skipped);
+                }
+            }
+        }
+        self.skipped = 0;
+    }
+
     fn republish(&mut self) {
+        self.catch_up();
         let longest = self.published.as_ref().and_then(|p| p.last());
         self.anomaly.observe(&self.levels, longest);
         let Some(raw) = self.raw.as_ref() else {
@@ -364,6 +436,92 @@ mod tests {
             assert_eq!(scores, replayed, "pass {i}");
         }
         assert!(refreshed > 20, "the still path ran only {refreshed} times");
+    }
+
+    /// Phases of random length: busy ones (CPU, RSS steps, disk writes) and idle ones long
+    /// enough for a sleeper's republishes to be skipped across several minute checks.
+    fn phases(seed: u64, passes: u64) -> Vec<RawSample> {
+        let mut rng = crate::synth::Rng(seed);
+        let (mut out, mut rss, mut age) = (Vec::new(), 2048, 0);
+        while (out.len() as u64) < passes {
+            let busy = out.is_empty() || rng.next_u64() % 3 == 0;
+            let len = if busy {
+                3 + rng.next_u64() % 40
+            } else {
+                10 + rng.next_u64() % 200
+            };
+            let cpu = if busy {
+                50_000_000 + rng.next_u64() % 900_000_000
+            } else {
+                0
+            };
+            if busy {
+                rss = 1024 + rng.next_u64() % 400_000;
+            }
+            for _ in 0..len {
+                age += 1_000;
+                out.push(RawSample {
+                    interval_ns: 1_000_000_000,
+                    cpu_user_ns: cpu,
+                    nvcsw: u64::from(busy) * 20,
+                    rss_anon_kib: rss,
+                    disk_write_bytes: if busy { rng.next_u64() % (8 << 20) } else { 0 },
+                    age_ms: age,
+                    ..Default::default()
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn skipped_republishes_publish_what_republishing_every_pass_publishes() {
+        // The committed model: a sleeper's persistence, EWMA and forest forecasts agree under it,
+        // so its blend records settle and its republishes are skipped.
+        let model = parse(include_bytes!("../default/model.bin")).unwrap();
+        let mut skipped_passes = 0;
+        for seed in 0..6 {
+            let (mut h, mut fs, mut reference) = (History::new(), Forecast::new(), Forecast::new());
+            let (mut scores, mut replayed) = (Scores::default(), Scores::default());
+            for (i, s) in phases(seed, 3_000).iter().enumerate() {
+                h.push(s);
+                fs.update(&h, &model, &mut scores);
+                skipped_passes += u64::from(fs.skipped > 0);
+                let Some(w) = h.window() else {
+                    continue;
+                };
+                // The trainer's replay: every pass republished.
+                let past = window_levels(&w);
+                let inputs = Inputs {
+                    features: compute_window(&w, h.long()),
+                    bases: core::array::from_fn(|hz| model.base_levels(hz, &past)),
+                };
+                let levels = past.map(|p| p[HISTORY_LEN - 1]);
+                reference.step(
+                    h.newest().unwrap(),
+                    levels,
+                    outcome_levels(&w),
+                    inputs,
+                    &mut replayed,
+                    |i| model.predict_horizons(&i.features, &i.bases),
+                );
+                assert_eq!(
+                    fs.published(),
+                    reference.published(),
+                    "seed {seed}, pass {i}"
+                );
+                assert_eq!(fs.anomaly(), reference.anomaly(), "seed {seed}, pass {i}");
+                assert_eq!(scores, replayed, "seed {seed}, pass {i}");
+            }
+            // Once it has caught up, the skipping forecast's state is the replay's.
+            fs.catch_up();
+            fs.settled = false;
+            assert_eq!(fs, reference, "seed {seed}");
+        }
+        assert!(
+            skipped_passes > 5_000,
+            "republishes skipped on only {skipped_passes} passes"
+        );
     }
 
     #[test]
