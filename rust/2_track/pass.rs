@@ -189,11 +189,10 @@ impl Sampler {
             if i % RESCHED_EVERY == RESCHED_EVERY - 1 {
                 kthread::cond_resched();
             }
-            let id = task::ident(task);
+            let (id, c) = task::read(task);
             if id.id.tgid <= 0 {
                 continue;
             }
-            let c = task::read(task);
             let t = self.acct().totals(id.id);
             w.read += 1;
             let Some(p) = st.table.get_mut(id.id) else {

@@ -5,7 +5,7 @@
 //! A pass works in two steps so that no per-process work happens inside an RCU read-side section:
 //! [`collect`] walks the task list under RCU and takes a reference to at most `max` thread-group
 //! leaders (no allocation: the vector's capacity is reserved beforehand); [`read`] then reads one
-//! process in process context, entering RCU only to walk its threads.
+//! process in process context, entering RCU once, for its cgroup and to walk its threads.
 //!
 //! Counters are what `/proc/PID/stat` shows for the thread group — live threads plus the exited
 //! ones that `signal_struct` keeps — but never what reaped children left in the parent (`cutime`,
@@ -145,9 +145,8 @@ fn raw(task: &Task) -> *mut bindings::task_struct {
     core::ptr::from_ref(task).cast_mut().cast()
 }
 
-/// Reads the identity of a referenced task.
-pub(crate) fn ident(task: &Task) -> Ident {
-    let t = raw(task);
+/// The identity of a referenced task but for its cgroup, which is read under RCU ([`read`]).
+fn ident(t: *mut bindings::task_struct) -> Ident {
     // A concurrent rename or renice gives the old or the new value (a 16-byte `comm` may mix both
     // names, as /proc/PID/comm can).
     // SAFETY: the caller's reference keeps the task_struct valid.
@@ -160,18 +159,12 @@ pub(crate) fn ident(task: &Task) -> Ident {
     let prio = unsafe { read_volatile(addr_of!((*t).static_prio)) };
     // SAFETY: as above.
     let policy = unsafe { read_volatile(addr_of!((*t).policy)) };
-    let cgroup = {
-        let _rcu = RcuGuard::new();
-        // SAFETY: our reference keeps the task valid, and under RCU its css_set and that set's
-        // cgroup stay valid (a migration frees the old css_set only after a grace period).
-        unsafe { super::shim::procperf_task_dfl_cgroup_id(t) }
-    };
     Ident {
         id: ProcessId { tgid, start_ns },
         comm,
         nice: i64::from(prio) - 120,
         policy: u64::from(policy),
-        cgroup,
+        cgroup: 0,
     }
 }
 
@@ -197,17 +190,22 @@ pub(crate) unsafe fn exiting_io(task: *mut bindings::task_struct) -> Io {
     unsafe { Io::read(addr_of!((*task).ioac)) }
 }
 
-/// Reads the cumulative counters of a referenced thread-group leader. Process context: may sleep
-/// (it takes and drops a reference to the process's mm).
-pub(crate) fn read(task: &Task) -> Counters {
+/// Reads the identity and the cumulative counters of a referenced thread-group leader, in one
+/// RCU read-side section. Process context: may sleep (it takes and drops a reference to the
+/// process's mm).
+pub(crate) fn read(task: &Task) -> (Ident, Counters) {
     let mut c = Counters::default();
     let t = raw(task);
+    let mut id = ident(t);
     {
         let _rcu = RcuGuard::new();
+        // SAFETY: our reference keeps the task valid, and under RCU its css_set and that set's
+        // cgroup stay valid (a migration frees the old css_set only after a grace period).
+        id.cgroup = unsafe { super::shim::procperf_task_dfl_cgroup_id(t) };
         // SAFETY: our reference keeps the task_struct valid.
         let sig = unsafe { read_volatile(addr_of!((*t).signal)) };
         if sig.is_null() {
-            return c;
+            return (id, c);
         }
         // Each read of `*sig` below: our reference to `t` keeps `t->signal` allocated (it is freed
         // with the task_struct); fields are aligned words read once.
@@ -301,5 +299,5 @@ pub(crate) fn read(task: &Task) -> Counters {
         // SAFETY: drops the reference `get_task_mm` took; may sleep: process context, outside RCU.
         unsafe { bindings::mmput(mm) };
     }
-    c
+    (id, c)
 }
