@@ -21,7 +21,7 @@ three="$work/target/release/trainer"
 "$three" fit data/reference/train.csv.xz --out "$work/model" --seed 0 > "$work/fit.txt"
 for set in heldout day2; do
   data="data/reference/$set.csv.xz"
-  target/release/trainer predict rust/model/default/model.bin "$data" -o "$work/$set-two.csv" >/dev/null
-  "$three" predict "$work/model/model.bin" "$data" -o "$work/$set-three.csv" >/dev/null
+  target/release/trainer predict rust/model/default/model.bin "$data" -o "$work/$set-two.csv" >/dev/null 2>&1
+  "$three" predict "$work/model/model.bin" "$data" -o "$work/$set-three.csv" >/dev/null 2>&1
   python3 trainer/benches/between_horizons.py "$data" "$work/$set-two.csv" "$work/$set-three.csv" --horizon "$h"
 done
