@@ -227,17 +227,26 @@ pub struct TargetModelRef<'a> {
 impl TargetModelRef<'_> {
     /// Levels from the base level and the two predicted changes, with their intervals.
     fn prediction(&self, level: i64, linear: i64, forest: i64) -> Prediction {
-        let at = |delta: i64, offset: i32| {
-            level_from_delta(level, delta.saturating_add(i64::from(offset)))
-        };
-        Prediction {
-            linear: at(linear, 0),
-            linear_lo: at(linear, self.linear_interval.lo),
-            linear_hi: at(linear, self.linear_interval.hi),
-            forest: at(forest, 0),
-            forest_lo: at(forest, self.forest_interval.lo),
-            forest_hi: at(forest, self.forest_interval.hi),
-        }
+        let mut p = Prediction::default();
+        self.set_linear(&mut p, level, linear);
+        self.set_forest(&mut p, level, forest);
+        p
+    }
+
+    /// The linear model's fields of `p` from the base level and its predicted change.
+    fn set_linear(&self, p: &mut Prediction, level: i64, delta: i64) {
+        let at = |offset: i32| level_from_delta(level, delta.saturating_add(i64::from(offset)));
+        p.linear = at(0);
+        p.linear_lo = at(self.linear_interval.lo);
+        p.linear_hi = at(self.linear_interval.hi);
+    }
+
+    /// The forest's fields of `p` from the base level and its predicted change.
+    fn set_forest(&self, p: &mut Prediction, level: i64, delta: i64) {
+        let at = |offset: i32| level_from_delta(level, delta.saturating_add(i64::from(offset)));
+        p.forest = at(0);
+        p.forest_lo = at(self.forest_interval.lo);
+        p.forest_hi = at(self.forest_interval.hi);
     }
 }
 
@@ -381,6 +390,42 @@ impl<'a> ModelRef<'a> {
             *o = self.predict_lanes(h, &lanes, b);
         }
         out
+    }
+
+    /// Brings `predictions`, [`Self::predict_horizons`] of an earlier feature vector and the
+    /// same `bases`, up to date with `features`, which differ from that vector only in the
+    /// features of the mask `changed` (bit `j` for feature `j`): only the models that read a
+    /// changed feature are evaluated again, the others' outputs cannot have moved. The result
+    /// equals `predict_horizons(features, bases)`. Returns whether any model was evaluated.
+    pub fn repredict(
+        &self,
+        changed: u64,
+        features: &[i32; N_FEATURES],
+        bases: &[[i64; N_TARGETS]; N_HORIZONS],
+        predictions: &mut [Predictions; N_HORIZONS],
+    ) -> bool {
+        let mut lanes = None;
+        let mut evaluated = false;
+        for (h, (per_target, bases)) in (0..N_HORIZONS).zip(predictions.iter_mut().zip(bases)) {
+            for ((p, &t), &base) in per_target.iter_mut().zip(Target::ALL.iter()).zip(bases) {
+                let (Some(m), Some(p)) = (self.target(h, t), p.as_mut()) else {
+                    continue;
+                };
+                let (linear, forest) = (m.linear.reads() & changed, m.forest.reads() & changed);
+                if linear == 0 && forest == 0 {
+                    continue;
+                }
+                evaluated = true;
+                let lanes = lanes.get_or_insert_with(|| Lanes::new(features));
+                if linear != 0 {
+                    m.set_linear(p, base, m.linear.predict_lanes(lanes));
+                }
+                if forest != 0 {
+                    m.set_forest(p, base, m.forest.predict_lanes(lanes));
+                }
+            }
+        }
+        evaluated
     }
 
     fn predict_lanes(&self, h: usize, lanes: &Lanes, bases: &[i64; N_TARGETS]) -> Predictions {

@@ -193,12 +193,17 @@ fn age_log(newest: &Slot) -> i64 {
 /// Turns `features`, those of a [still](super::history::History::is_still) history's window one
 /// push earlier, into those of its window now: the same but for the age and the long memory's
 /// features. The result equals [`compute_window`] of the window, at a fraction of its cost (a
-/// property test checks it). Returns whether anything changed.
-pub fn refresh_still(features: &mut [i32; N_FEATURES], newest: &Slot, long: &LongMemory) -> bool {
+/// property test checks it). Returns the features that changed: bit `j` for feature `j`.
+pub fn refresh_still(features: &mut [i32; N_FEATURES], newest: &Slot, long: &LongMemory) -> u64 {
     let mut f = Features(*features);
     f.put(Feature::AgeLog, age_log(newest));
     put_long(&mut f, long);
-    let changed = f.0 != *features;
+    let mut changed = 0u64;
+    for (j, (new, old)) in (0..N_FEATURES).zip(f.0.iter().zip(features.iter())) {
+        if new != old {
+            changed |= 1u64 << (j & 63);
+        }
+    }
     *features = f.0;
     changed
 }

@@ -183,12 +183,21 @@ impl Forecast {
             if let Some(newest) = history.newest() {
                 // Every slot holds the current levels and no activity.
                 self.outcome = self.levels;
-                let evaluated = refresh_still(&mut self.inputs.features, newest, history.long());
-                if evaluated {
-                    self.catch_up();
-                    self.raw =
-                        Some(model.predict_horizons(&self.inputs.features, &self.inputs.bases));
-                } else if self.settled && !scored {
+                let changed = refresh_still(&mut self.inputs.features, newest, history.long());
+                // Only the models that read a changed feature are evaluated again; their outputs
+                // may not move (a forest's split on either side of a coarse feature's step).
+                let (mut evaluated, mut moved) = (false, false);
+                if let (true, Some(raw)) = (changed != 0, self.raw.as_ref()) {
+                    let mut next = *raw;
+                    let (features, bases) = (&self.inputs.features, &self.inputs.bases);
+                    evaluated = model.repredict(changed, features, bases, &mut next);
+                    moved = next != *raw;
+                    if moved {
+                        self.catch_up();
+                        self.raw = Some(next);
+                    }
+                }
+                if !moved && self.settled && !scored {
                     if let Some(skipped) = self.skipped.checked_add(1) {
                         self.skipped = skipped;
                         // What the republish would end with: a band check starts where one
@@ -201,7 +210,7 @@ impl Forecast {
                 }
                 // Settled when this republish repeats the last one's: the same inputs and no
                 // anomaly watch, the same published values, blend records that will repeat.
-                let before = (!evaluated && self.anomaly.is_idle()).then_some(self.published);
+                let before = (!moved && self.anomaly.is_idle()).then_some(self.published);
                 self.republish();
                 self.settled = before.is_some_and(|b| b == self.published)
                     && self.anomaly.is_idle()

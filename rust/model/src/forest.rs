@@ -162,6 +162,8 @@ pub struct ForestRef<'a> {
     leaf_frac_bits: u32,
     roots: &'a [[u8; 2]],
     nodes: &'a [[u8; NODE_LEN]],
+    /// Bit `j` set when a split reads feature `j`.
+    reads: u64,
 }
 
 /// One node record, decoded from its little-endian `u64` (see the module documentation).
@@ -218,9 +220,15 @@ pub fn validate<'a>(
         leaf_frac_bits,
         roots,
         nodes,
+        reads: 0,
     };
     for node in 0..n_nodes {
         forest.check_node(node)?;
+        let (f, _, _) = forest.node(node);
+        if f != LEAF {
+            // check_node proved f < N_FEATURES < 64.
+            forest.reads |= 1u64 << (f & 63);
+        }
     }
     let mut depth = 0;
     for tree in 0..n_trees {
@@ -249,6 +257,12 @@ impl<'a> ForestRef<'a> {
     /// Number of nodes over all trees.
     pub fn n_nodes(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// The features its splits read: bit `j` for feature `j`. A forecast's forest output changes
+    /// only when one of them does.
+    pub fn reads(&self) -> u64 {
+        self.reads
     }
 
     /// Depth of the deepest leaf.

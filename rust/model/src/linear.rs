@@ -112,6 +112,12 @@ impl<'a> LinearRef<'a> {
         delta
     }
 
+    /// The features it reads: bit `j` for a non-zero weight `j`. Its output changes only when
+    /// one of them does.
+    pub fn reads(&self) -> u64 {
+        self.nonzero
+    }
+
     /// Whether every weight is zero (the model predicts its intercept).
     pub fn is_constant(&self) -> bool {
         self.nonzero == 0

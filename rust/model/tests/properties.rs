@@ -13,7 +13,7 @@ use procperf_model::quantize::{
     LINEAR_MAX_ABS_ERROR,
 };
 use procperf_model::sample::{RawSample, N_COLUMNS};
-use procperf_model::schema::{Target, FEATURE_MAX, N_FEATURES};
+use procperf_model::schema::{Target, FEATURE_MAX, N_FEATURES, N_HORIZONS};
 use procperf_model::synth::{random_model, Rng};
 use procperf_model::target::window_levels;
 use proptest::prelude::*;
@@ -135,6 +135,41 @@ proptest! {
         let bytes = q.to_bytes();
         let parsed = parse(&bytes).unwrap();
         prop_assert_eq!(QuantModel::from_ref(&parsed), q);
+    }
+
+    #[test]
+    fn repredict_equals_predicting_afresh(
+        seed in any::<u64>(), n_trees in 1usize..5, depth in 0usize..5, zero in any::<u64>(),
+        x in features(FEATURE_MAX), y in features(FEATURE_MAX), changed in any::<u64>(),
+        bases in proptest::array::uniform4(0i64..1 << 40),
+    ) {
+        // Linear models with some weights zero, small forests that read few features: models
+        // that skip some changes, and some that skip none.
+        let mut f = random_model(seed, n_trees, depth);
+        for (i, t) in f.heads.iter_mut().flatten().enumerate() {
+            for (j, w) in t.linear.weights.iter_mut().enumerate() {
+                if (zero.rotate_left(i as u32) >> (j % 64)) & 1 == 1 {
+                    *w = 0.0;
+                }
+            }
+        }
+        let bytes = f.quantize().unwrap().to_bytes();
+        let m = parse(&bytes).unwrap();
+        let changed = changed & ((1 << N_FEATURES) - 1);
+        let mut now = x;
+        for (j, (n, &v)) in now.iter_mut().zip(&y).enumerate() {
+            if changed >> j & 1 == 1 {
+                *n = v;
+            }
+        }
+        let bases = [bases; N_HORIZONS];
+        let mut p = m.predict_horizons(&x, &bases);
+        let before = p;
+        let ran = m.repredict(changed, &now, &bases, &mut p);
+        prop_assert_eq!(p, m.predict_horizons(&now, &bases));
+        if !ran {
+            prop_assert_eq!(p, before);
+        }
     }
 
     #[test]
@@ -325,7 +360,9 @@ proptest! {
                 let mut refreshed = before;
                 let changed = refresh_still(&mut refreshed, &still, h.long());
                 prop_assert_eq!(refreshed, now);
-                prop_assert_eq!(changed, before != now);
+                for (j, (b, n)) in before.iter().zip(&now).enumerate() {
+                    prop_assert_eq!(changed >> j & 1 == 1, b != n, "feature {}", j);
+                }
                 prop_assert_eq!(window_levels(&prev), window_levels(&window));
             }
             prev_window = window;
