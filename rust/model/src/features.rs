@@ -198,11 +198,12 @@ pub fn refresh_still(features: &mut [i32; N_FEATURES], newest: &Slot, long: &Lon
     let mut f = Features(*features);
     f.put(Feature::AgeLog, age_log(newest));
     put_long(&mut f, long);
+    if f.0 == *features {
+        return 0;
+    }
     let mut changed = 0u64;
     for (j, (new, old)) in (0..N_FEATURES).zip(f.0.iter().zip(features.iter())) {
-        if new != old {
-            changed |= 1u64 << (j & 63);
-        }
+        changed |= u64::from(new != old) << (j & 63);
     }
     *features = f.0;
     changed
