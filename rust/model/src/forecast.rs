@@ -15,7 +15,9 @@
 //!   evaluation's result is reused.
 //! - *Still refresh*: for a [still](History::is_still) history, the window's levels and activity
 //!   are those of the window one push earlier, so only the age and the long-memory features can
-//!   change ([`refresh_still`]); the levels, the outcome and the base levels stay.
+//!   change ([`refresh_still`]); the levels, the outcome and the base levels stay. When some do
+//!   change, only the models that read one of them are evaluated again
+//!   ([`ModelRef::repredict`]): the default model's forests never split on the age, for one.
 //! - *Settled republish*: once a still pass has republished exactly what the pass before it
 //!   published, with no anomaly watch running and every blend record [settled](Blend::is_settled),
 //!   the passes that follow would republish the same again, as long as the model is not evaluated
