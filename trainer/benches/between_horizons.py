@@ -21,32 +21,19 @@ where TWO and THREE are `trainer predict` outputs of the two models on SAMPLES
 import argparse
 import collections
 import csv
-import lzma
 
-
-def opener(path):
-    return lzma.open(path, "rt") if path.endswith(".xz") else open(path)
+from recording import runs
 
 
 def outcomes(path, h):
     """(t_ms, pid) -> mean CPU permille over the next h passes, 0 after the process's exit."""
-    passes, runs, last_age, start = [], collections.defaultdict(list), {}, {}
-    with opener(path) as f:
-        for r in csv.DictReader(f):
-            t, pid, age = int(r["t_ms"]), int(r["pid"]), int(r["age_ms"])
-            if not passes or passes[-1] != t:
-                passes.append(t)
-            if pid not in last_age or age < last_age[pid]:
-                start[pid] = t - age  # a reused pid: another process
-            last_age[pid] = age
-            cpu = (int(r["cpu_user_ns"]) + int(r["cpu_sys_ns"])) * 1000 / int(r["interval_ns"])
-            runs[(pid, start[pid])].append((len(passes) - 1, cpu, t))
+    passes, per_run = runs(path)
     out = {}
-    for (pid, _), rows in runs.items():
-        by_pass = {p: c for p, c, _ in rows}
-        for p, _, t in rows:
+    for (pid, _), rows in per_run.items():
+        cpu = {p: c for p, _, c, _ in rows}
+        for p, t, _, _ in rows:
             if p + h < len(passes):
-                out[(t, pid)] = sum(by_pass.get(q, 0.0) for q in range(p + 1, p + h + 1)) / h
+                out[(t, pid)] = sum(cpu.get(q, 0.0) for q in range(p + 1, p + h + 1)) / h
     return out
 
 

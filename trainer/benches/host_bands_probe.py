@@ -17,13 +17,10 @@ Usage: host_bands_probe.py SAMPLES.csv[.xz] PREDICT.csv [--every-row] [--horizon
 import argparse
 import collections
 import csv
-import lzma
+
+from recording import runs
 
 GAMMAS = (0.0, 0.01, 0.02, 0.05)
-
-
-def opener(path):
-    return lzma.open(path, "rt") if path.endswith(".xz") else open(path)
 
 
 def main():
@@ -34,23 +31,12 @@ def main():
     ap.add_argument("--horizon", type=int, default=60)
     a = ap.parse_args()
     h = a.horizon
-    passes, runs, last_age, start = [], collections.defaultdict(list), {}, {}
-    with opener(a.samples) as f:
-        for r in csv.DictReader(f):
-            t, pid, age = int(r["t_ms"]), int(r["pid"]), int(r["age_ms"])
-            if not passes or passes[-1] != t:
-                passes.append(t)
-            if pid not in last_age or age < last_age[pid]:
-                start[pid] = t - age  # a reused pid: another process
-            last_age[pid] = age
-            cpu = (int(r["cpu_user_ns"]) + int(r["cpu_sys_ns"])) * 1000 / int(r["interval_ns"])
-            rss = int(r["rss_anon_kib"]) + int(r["rss_file_kib"]) + int(r["rss_shmem_kib"])
-            runs[(pid, start[pid])].append((len(passes) - 1, cpu, rss, t))
+    passes, per_run = runs(a.samples)
     index = {t: i for i, t in enumerate(passes)}
     outcome = {}
-    for (pid, _), rows in runs.items():
-        at = {p: (c, m) for p, c, m, _ in rows}
-        for p, _, _, t in rows:
+    for (pid, _), rows in per_run.items():
+        at = {p: (c, m) for p, _, c, m in rows}
+        for p, t, _, _ in rows:
             if p + h < len(passes):
                 ahead = [at[q] for q in range(p + 1, p + h + 1) if q in at]
                 outcome[(t, pid)] = (sum(c for c, _ in ahead) / h, max([m for _, m in ahead] or [0]))
